@@ -23,6 +23,11 @@ fn main() {
         }
     };
 
+    println!(
+        "cargo:rustc-env=KATAVEN_HUB_API_VERSION={}",
+        generated.api_version
+    );
+
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").unwrap_or_default());
     let target = out_dir.join("hub.rs");
     if let Err(error) = std::fs::write(&target, generated.code) {

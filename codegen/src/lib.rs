@@ -43,6 +43,8 @@ pub struct Generated {
     pub handwritten: Vec<Operation>,
     /// The operations progenitor generated, in spec order.
     pub generated: Vec<Operation>,
+    /// The spec's `info.version`, which progenitor sends as `api-version`.
+    pub api_version: String,
 }
 
 /// Generates the bindings for the spec at `spec_path`.
@@ -78,6 +80,14 @@ pub fn generate_from_str(
 ) -> Result<Generated, CodegenError> {
     let mut document = spec::parse(file, text)?;
     let operations = spec::operations(file, &document)?;
+    let api_version = document
+        .pointer("/info/version")
+        .and_then(serde_json::Value::as_str)
+        .ok_or_else(|| CodegenError::Invalid {
+            file: file.to_owned(),
+            reason: "`info.version` is missing".to_owned(),
+        })?
+        .to_owned();
     spec::check_handwritten(file, &operations, handwritten)?;
 
     let (unsupported, supported): (Vec<Operation>, Vec<Operation>) = operations
@@ -99,6 +109,7 @@ pub fn generate_from_str(
         code,
         handwritten: unsupported,
         generated: supported,
+        api_version,
     })
 }
 

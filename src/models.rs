@@ -1,0 +1,46 @@
+//! The Hub's data types, generated from the spec.
+//!
+//! Every type derives `serde::Serialize`, `serde::Deserialize` and
+//! `schemars::JsonSchema`. The status enums are `#[non_exhaustive]` and keep
+//! a value that this version of the crate does not know as `Unknown`, so a
+//! newer Hub never breaks decoding; fields that a newer Hub adds are ignored.
+
+pub use crate::generated::types::{
+    CallOutcome, Campaign, CampaignProgress, CampaignStatus, Contact, ContactEvent, ContactPage,
+    ContactStatus, EndEvent, ProgressEvent, StatusEvent,
+};
+
+impl CampaignStatus {
+    /// Whether the campaign can no longer change: `completed` or `stopped`.
+    /// An unknown status is not terminal.
+    pub fn is_terminal(&self) -> bool {
+        matches!(self, Self::Completed | Self::Stopped)
+    }
+}
+
+impl ContactStatus {
+    /// Whether the contact reached a final status: `completed`, `no_answer`,
+    /// `busy`, `failed` or `cancelled`. An unknown status is not final.
+    pub fn is_final(&self) -> bool {
+        matches!(
+            self,
+            Self::Completed | Self::NoAnswer | Self::Busy | Self::Failed | Self::Cancelled
+        )
+    }
+}
+
+impl CampaignProgress {
+    /// The number of contacts with a final status.
+    pub fn finished(&self) -> u64 {
+        [
+            self.completed,
+            self.no_answer,
+            self.busy,
+            self.failed,
+            self.cancelled,
+        ]
+        .into_iter()
+        .map(|count| u64::try_from(count).unwrap_or(0))
+        .sum()
+    }
+}

@@ -1,0 +1,144 @@
+//! The API key stays secret: redirects, `Debug`, errors and logs.
+
+mod support;
+
+use std::sync::{Arc, Mutex};
+
+use kataven::{Contacts, ErrorKind};
+use support::{campaign_json, Reply, TestServer, API_KEY};
+
+const ID: &str = "cmp_0123456789abcdef";
+
+fn redirect_to(location: String) -> Reply {
+    Reply::Full {
+        status: 302,
+        headers: vec![("location".into(), location)],
+        body: Vec::new(),
+    }
+}
+
+#[tokio::test]
+async fn cross_origin_redirect_drops_key() {
+    let target = TestServer::always(Reply::json(200, campaign_json(ID, "draft"))).await;
+    let location = format!("{}/api/v1/campaigns/{ID}", target.url.replace("127.0.0.1", "localhost"));
+    let origin = TestServer::always(redirect_to(location)).await;
+    origin.client().campaigns().get(ID).await.unwrap();
+    let followed = &target.requests()[0];
+    assert_eq!(followed.header("authorization"), None);
+    assert_eq!(
+        origin.requests()[0].header("authorization"),
+        Some(format!("Bearer {API_KEY}").as_str())
+    );
+}
+
+#[tokio::test]
+async fn same_origin_redirect_keeps_key() {
+    let server = TestServer::start(|request, _| {
+        if request.path().starts_with("/old") {
+            redirect_to(format!("/api/v1/campaigns/{ID}"))
+        } else {
+            Reply::json(200, campaign_json(ID, "draft"))
+        }
+    })
+    .await;
+    let client = kataven::Client::builder()
+        .api_key(API_KEY)
+        .base_url(format!("{}/old", server.url))
+        .build()
+        .unwrap();
+    client.campaigns().get(ID).await.unwrap();
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[1].header("authorization"), Some(format!("Bearer {API_KEY}").as_str()));
+}
+
+#[tokio::test]
+async fn debug_output_hides_key() {
+    let builder = kataven::Client::builder().api_key(API_KEY).base_url("http://127.0.0.1:9");
+    assert!(!format!("{builder:?}").contains(API_KEY));
+    let client = builder.build().unwrap();
+    assert!(!format!("{client:?}").contains(API_KEY));
+    assert!(!format!("{:?}", client.campaigns()).contains(API_KEY));
+}
+
+#[tokio::test]
+async fn plain_http_to_remote_host_rejected() {
+    let error = kataven::Client::builder()
+        .api_key(API_KEY)
+        .base_url("http://hub.example.test")
+        .build()
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Config);
+    assert!(error.to_string().contains("unencrypted"), "{error}");
+}
+
+#[tokio::test]
+async fn authorization_default_header_rejected() {
+    let error = kataven::Client::builder()
+        .api_key(API_KEY)
+        .default_header("Authorization", "Bearer other")
+        .build()
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Config);
+}
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Runs successful and failing calls with every log level on, then checks
+/// that neither the logs nor any error mention the key.
+#[tokio::test]
+async fn key_absent_from_logs_and_errors() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let server = TestServer::sequence(vec![
+        Reply::json(200, campaign_json(ID, "draft")),
+        Reply::error(503, "unavailable", "restarting"),
+        Reply::error(401, "unauthorized", "invalid API key"),
+        Reply::Full {
+            status: 200,
+            headers: vec![],
+            body: b"not json".to_vec(),
+        },
+    ])
+    .await;
+    let client = server.client();
+    let campaigns = client.campaigns();
+    let mut errors = Vec::new();
+    campaigns.get(ID).await.unwrap();
+    errors.push(campaigns.get(ID).await.unwrap_err());
+    errors.push(campaigns.get(ID).await.unwrap_err());
+    errors.push(
+        campaigns
+            .create("n", "a", "p", Contacts::from_bytes(&b"name\nAna\n"[..]))
+            .await
+            .unwrap_err(),
+    );
+    let bad_key = kataven::Client::builder().api_key(format!("{API_KEY}\n")).build().unwrap_err();
+    errors.push(bad_key);
+
+    for error in &errors {
+        assert!(!error.to_string().contains(API_KEY), "{error}");
+        assert!(!format!("{error:?}").contains(API_KEY), "{error:?}");
+    }
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("retrying Hub request"), "the capture works: {logs}");
+    assert!(!logs.contains(API_KEY), "{logs}");
+}

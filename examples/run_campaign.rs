@@ -3,7 +3,7 @@
 //! ```text
 //! cargo run --example run_campaign -- [CSV] [--name NAME] [--agent-id ID]
 //!     [--phone-number-id ID] [--max-concurrent-calls N] [--retries-per-contact N]
-//!     [--retry-delay-seconds N] [--time-scale X]
+//!     [--retry-delay-seconds N] [--delimiter C] [--phone-column NAME] [--time-scale X]
 //! ```
 //!
 //! With `KATAVEN_BASE_URL` set, it runs against that Hub with the key in
@@ -27,7 +27,8 @@ use kataven::{Client, Contacts};
 
 const DEFAULT_CSV: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/contacts.csv");
 const USAGE: &str = "usage: run_campaign [CSV] [--name NAME] [--agent-id ID] [--phone-number-id ID] \
-[--max-concurrent-calls N] [--retries-per-contact N] [--retry-delay-seconds N] [--time-scale X]
+[--max-concurrent-calls N] [--retries-per-contact N] [--retry-delay-seconds N] [--delimiter C] \
+[--phone-column NAME] [--time-scale X]
 
   CSV                       contacts file with a phone_number column (default: examples/contacts.csv)
   --name NAME               campaign name (default: \"Renewal reminders\")
@@ -36,6 +37,8 @@ const USAGE: &str = "usage: run_campaign [CSV] [--name NAME] [--agent-id ID] [--
   --max-concurrent-calls N  calls in flight at once, 1 to 100 (default: 20)
   --retries-per-contact N   retries of an unanswered, busy or failed contact, 0 to 10 (default: 1)
   --retry-delay-seconds N   seconds before a retry, 60 to 86400 (default: 120)
+  --delimiter C             the CSV's one-byte delimiter, such as ';' (default: ',')
+  --phone-column NAME       the column that holds the phone numbers (default: phone_number)
   --time-scale X            emulator only: simulated seconds per real second (default: 120)";
 
 struct Args {
@@ -46,6 +49,7 @@ struct Args {
     max_concurrent_calls: u32,
     retries_per_contact: u32,
     retry_delay_seconds: u32,
+    csv_options: kataven::csv::CsvOptions,
     time_scale: f64,
 }
 
@@ -58,6 +62,7 @@ fn parse_args() -> anyhow::Result<Args> {
         max_concurrent_calls: 20,
         retries_per_contact: 1,
         retry_delay_seconds: 120,
+        csv_options: kataven::csv::CsvOptions::new(),
         time_scale: 120.0,
     };
     let mut raw = std::env::args().skip(1);
@@ -78,6 +83,16 @@ fn parse_args() -> anyhow::Result<Args> {
             "--retries-per-contact" => args.retries_per_contact = number(&value(&arg)?, &arg)?,
             "--retry-delay-seconds" => args.retry_delay_seconds = number(&value(&arg)?, &arg)?,
             "--time-scale" => args.time_scale = number(&value(&arg)?, &arg)?,
+            "--delimiter" => {
+                let delimiter = value("--delimiter")?;
+                let [byte] = delimiter.as_bytes() else {
+                    bail!("--delimiter expects one ASCII character, got {delimiter:?}");
+                };
+                args.csv_options = args.csv_options.delimiter(*byte);
+            }
+            "--phone-column" => {
+                args.csv_options = args.csv_options.phone_column(value("--phone-column")?);
+            }
             flag if flag.starts_with('-') => bail!("unknown option {flag}\n{USAGE}"),
             path => args.csv = PathBuf::from(path),
         }
@@ -106,11 +121,14 @@ async fn main() -> anyhow::Result<()> {
     let (client, emulator) = connect(&args).await?;
 
     // 2. Validate the file before anything is sent.
-    let options = kataven::csv::CsvOptions::default();
-    let report = kataven::csv::inspect_path(&args.csv, &options)
+    let report = kataven::csv::inspect_path(&args.csv, &args.csv_options)
         .with_context(|| format!("cannot read {}", args.csv.display()))?;
     if !report.is_valid() {
-        eprintln!("{} is not a valid contacts file:", args.csv.display());
+        eprintln!(
+            "{} is not a valid contacts file (the options --delimiter and --phone-column set \
+             CsvOptions here):",
+            args.csv.display()
+        );
         for problem in report.problems() {
             eprintln!("  {problem}");
         }
@@ -130,7 +148,7 @@ async fn main() -> anyhow::Result<()> {
             &args.name,
             &args.agent_id,
             &args.phone_number_id,
-            Contacts::from_path(&args.csv),
+            Contacts::from_path(&args.csv).options(args.csv_options.clone()),
         )
         .max_concurrent_calls(args.max_concurrent_calls)
         .retries_per_contact(args.retries_per_contact)
@@ -142,7 +160,7 @@ async fn main() -> anyhow::Result<()> {
     );
     campaigns.start(&campaign.id).await?;
     println!(
-        "Started: at most {} calls at once, {} retries per contact",
+        "Started: at most {} calls at once, retries per contact: {}",
         args.max_concurrent_calls, args.retries_per_contact
     );
 
@@ -219,7 +237,9 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn connect(args: &Args) -> anyhow::Result<(Client, Option<kataven_emulator::Emulator>)> {
-    if std::env::var_os(kataven::BASE_URL_ENV).is_some() {
+    // An empty value counts as unset, as it does for Client::from_env.
+    let configured = std::env::var_os(kataven::BASE_URL_ENV).is_some_and(|url| !url.is_empty());
+    if configured {
         return Ok((Client::from_env()?, None));
     }
     let emulator = kataven_emulator::Emulator::start(

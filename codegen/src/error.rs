@@ -41,7 +41,7 @@ pub enum CodegenError {
         /// The spec file.
         file: String,
         /// The operation.
-        operation: Operation,
+        operation: Box<Operation>,
     },
     /// The crate lists a handwritten operation that the spec does not need.
     NotInSpec {
@@ -52,7 +52,7 @@ pub enum CodegenError {
         /// The module that implements it.
         module: String,
         /// The operation when the spec has it but progenitor can generate it.
-        generated: Option<Operation>,
+        generated: Option<Box<Operation>>,
     },
     /// A string enum is written inline, where no forward-compatible type can
     /// be named for it.

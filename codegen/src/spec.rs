@@ -132,7 +132,7 @@ pub(crate) fn check_handwritten(
         if !listed {
             return Err(CodegenError::NotHandwritten {
                 file: file.to_owned(),
-                operation: operation.clone(),
+                operation: Box::new(operation.clone()),
             });
         }
     }
@@ -147,7 +147,7 @@ pub(crate) fn check_handwritten(
                     file: file.to_owned(),
                     operation_id: (*operation_id).to_owned(),
                     module: (*module).to_owned(),
-                    generated: other.cloned(),
+                    generated: other.cloned().map(Box::new),
                 })
             }
         }

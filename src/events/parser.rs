@@ -54,12 +54,12 @@ pub enum Frame {
     Comment(String),
 }
 
-/// Error from [`Parser::push`]. The caller should drop the connection.
+/// An error of the Server-Sent Events parser; the stream that hit it ends.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ParseError {
-    /// The bytes buffered for one event block exceeded the limit given to
-    /// [`Parser::new`].
+    /// The bytes buffered for one event block exceeded the limit set by
+    /// `ClientBuilder::max_event_bytes`.
     EventTooLarge {
         /// Limit in bytes.
         limit: usize,

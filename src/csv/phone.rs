@@ -1,0 +1,215 @@
+//! Validation of phone numbers. Values are only checked, never rewritten.
+
+use super::problem::PhoneNumberIssue;
+
+/// Minimum number of digits in a phone number that the Hub can dial.
+pub(super) const MIN_DIGITS: usize = 7;
+
+/// Maximum number of digits in a phone number: E.164 allows at most 15.
+pub(super) const MAX_DIGITS: usize = 15;
+
+/// Result of checking one phone number value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum PhoneCheck {
+    /// An optional `+`, then 7 to 15 digits with separators.
+    Valid,
+    /// Empty after trimming spaces and tabs.
+    Missing,
+    /// A number in scientific notation, such as `1.20256E+10`.
+    ScientificNotation,
+    /// Anything else.
+    Invalid(PhoneNumberIssue),
+}
+
+/// Checks a phone number value.
+///
+/// After trimming surrounding spaces and tabs, a valid value is an optional
+/// leading `+` followed by digits and the separators space, `-`, `.`, `(`
+/// and `)`, with 7 to 15 digits. The value is bytes, so that valid numbers
+/// need no UTF-8 conversion. An invalid character is reported decoded.
+pub(super) fn check_phone_number(value: &[u8]) -> PhoneCheck {
+    let value = trim_blank_bytes(value);
+    if value.is_empty() {
+        return PhoneCheck::Missing;
+    }
+
+    let body = value.strip_prefix(b"+").unwrap_or(value);
+    let mut digits = 0;
+    for (index, byte) in body.iter().enumerate() {
+        match byte {
+            b'0'..=b'9' => digits += 1,
+            b' ' | b'-' | b'.' | b'(' | b')' => {}
+            _ => return check_other_character(value, body.get(index..).unwrap_or_default()),
+        }
+    }
+
+    if digits < MIN_DIGITS {
+        PhoneCheck::Invalid(PhoneNumberIssue::TooFewDigits(digits))
+    } else if digits > MAX_DIGITS {
+        PhoneCheck::Invalid(PhoneNumberIssue::TooManyDigits(digits))
+    } else {
+        PhoneCheck::Valid
+    }
+}
+
+/// Checks a value with a character that is not allowed in a phone number,
+/// which starts `rest`: the value may be in scientific notation, which
+/// contains `E` or `e`, or else that character is invalid.
+#[cold]
+fn check_other_character(value: &[u8], rest: &[u8]) -> PhoneCheck {
+    if is_scientific_notation(value) {
+        return PhoneCheck::ScientificNotation;
+    }
+    let character = String::from_utf8_lossy(rest)
+        .chars()
+        .next()
+        .unwrap_or(char::REPLACEMENT_CHARACTER);
+    PhoneCheck::Invalid(PhoneNumberIssue::InvalidCharacter(character))
+}
+
+/// Trims the spaces and tabs around a value.
+pub(super) fn trim_blanks(value: &str) -> &str {
+    value.trim_matches([' ', '\t'])
+}
+
+/// Trims the spaces and tabs around a byte string.
+pub(super) fn trim_blank_bytes(mut value: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t', rest @ ..] = value {
+        value = rest;
+    }
+    while let [rest @ .., b' ' | b'\t'] = value {
+        value = rest;
+    }
+    value
+}
+
+/// Returns whether a value is a number in scientific notation, as a
+/// spreadsheet shows a long number: digits, an optional decimal point or
+/// comma with more digits, `E` or `e`, an optional sign and the exponent.
+fn is_scientific_notation(value: &[u8]) -> bool {
+    let Some(e_at) = value.iter().position(|byte| matches!(byte, b'E' | b'e')) else {
+        return false;
+    };
+    let mantissa = value.get(..e_at).unwrap_or_default();
+    let exponent = value.get(e_at + 1..).unwrap_or_default();
+
+    let (whole, fraction) = match mantissa.iter().position(|byte| matches!(byte, b'.' | b',')) {
+        Some(point) => (
+            mantissa.get(..point).unwrap_or_default(),
+            mantissa.get(point + 1..).unwrap_or_default(),
+        ),
+        None => (mantissa, &[][..]),
+    };
+    let exponent = match exponent {
+        [b'+' | b'-', rest @ ..] => rest,
+        _ => exponent,
+    };
+
+    let all_digits = |text: &[u8]| text.iter().all(u8::is_ascii_digit);
+    !whole.is_empty()
+        && all_digits(whole)
+        && all_digits(fraction)
+        && !exponent.is_empty()
+        && all_digits(exponent)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn valid_numbers_pass() {
+        for value in [
+            "+12025550101",
+            "0044 20 7946 0958",
+            "(202) 555-0101",
+            "202.555.0101",
+            "  +44 20 7946 0958\t",
+            "1234567",
+            "+123456789012345",
+        ] {
+            assert_eq!(
+                check_phone_number(value.as_bytes()),
+                PhoneCheck::Valid,
+                "{value:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn empty_is_missing() {
+        assert_eq!(check_phone_number(b""), PhoneCheck::Missing);
+        assert_eq!(check_phone_number(b" \t "), PhoneCheck::Missing);
+    }
+
+    #[test]
+    fn scientific_notation_detected() {
+        for value in [
+            "1.20256E+10",
+            "1,2E+11",
+            "4.47E11",
+            "4.47e-3",
+            "12E5",
+            " 1.2E+10 ",
+        ] {
+            assert_eq!(
+                check_phone_number(value.as_bytes()),
+                PhoneCheck::ScientificNotation,
+                "{value:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn near_scientific_values_are_invalid() {
+        for value in ["E+10", "1.2E", "1.2E+", "1.2.3E4", "+1.2E10", "1x2E10"] {
+            assert!(
+                matches!(check_phone_number(value.as_bytes()), PhoneCheck::Invalid(_)),
+                "{value:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn letters_are_invalid_characters() {
+        assert_eq!(
+            check_phone_number(b"+1 202 CALL NOW"),
+            PhoneCheck::Invalid(PhoneNumberIssue::InvalidCharacter('C'))
+        );
+        assert_eq!(
+            check_phone_number(b"12025550101 ext 4"),
+            PhoneCheck::Invalid(PhoneNumberIssue::InvalidCharacter('e'))
+        );
+        assert_eq!(
+            check_phone_number(b"+1+2025550101"),
+            PhoneCheck::Invalid(PhoneNumberIssue::InvalidCharacter('+'))
+        );
+        assert_eq!(
+            check_phone_number("\u{a0}12025550101".as_bytes()),
+            PhoneCheck::Invalid(PhoneNumberIssue::InvalidCharacter('\u{a0}'))
+        );
+    }
+
+    #[test]
+    fn digit_count_bounds() {
+        assert_eq!(
+            check_phone_number(b"123456"),
+            PhoneCheck::Invalid(PhoneNumberIssue::TooFewDigits(6))
+        );
+        assert_eq!(
+            check_phone_number(b"+"),
+            PhoneCheck::Invalid(PhoneNumberIssue::TooFewDigits(0))
+        );
+        assert_eq!(
+            check_phone_number(b"+1234567890123456"),
+            PhoneCheck::Invalid(PhoneNumberIssue::TooManyDigits(16))
+        );
+    }
+
+    #[test]
+    fn trim_blank_bytes_trims_only_spaces_and_tabs() {
+        assert_eq!(trim_blank_bytes(b" \ta b\t "), b"a b");
+        assert_eq!(trim_blank_bytes(b"\r\n"), b"\r\n");
+        assert_eq!(trim_blank_bytes(b"   "), b"");
+    }
+}

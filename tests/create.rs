@@ -10,7 +10,11 @@ use kataven::{Contacts, ErrorKind};
 use support::{campaign_json, Recorded, Reply, TestServer};
 
 async fn created_server() -> TestServer {
-    TestServer::always(Reply::json(201, campaign_json("cmp_new0000000000001", "draft"))).await
+    TestServer::always(Reply::json(
+        201,
+        campaign_json("cmp_new0000000000001", "draft"),
+    ))
+    .await
 }
 
 /// One part of a multipart body.
@@ -42,7 +46,10 @@ fn parts(request: &Recorded) -> Vec<(String, FormPart)> {
         .collect();
     for pair in positions.windows(2) {
         let part = &body[pair[0] + delimiter.len() + 2..pair[1] - 2];
-        let split = part.windows(4).position(|w| w == b"\r\n\r\n").expect("part headers");
+        let split = part
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("part headers");
         let headers = String::from_utf8(part[..split].to_vec()).unwrap();
         let name = headers
             .split("name=\"")
@@ -78,7 +85,10 @@ fn csv_rows(bytes: &[u8]) -> Vec<Vec<String>> {
         .collect()
 }
 
-async fn create(server: &TestServer, contacts: Contacts) -> kataven::Result<kataven::models::Campaign> {
+async fn create(
+    server: &TestServer,
+    contacts: Contacts,
+) -> kataven::Result<kataven::models::Campaign> {
     server
         .client()
         .campaigns()
@@ -115,7 +125,8 @@ async fn multipart_wire_format() {
 #[tokio::test]
 async fn byte_order_mark_case() {
     let server = created_server().await;
-    let contacts = Contacts::from_bytes(&b"\xEF\xBB\xBFname,phone_number\r\nAna,+12025550101\r\n"[..]);
+    let contacts =
+        Contacts::from_bytes(&b"\xEF\xBB\xBFname,phone_number\r\nAna,+12025550101\r\n"[..]);
     create(&server, contacts).await.unwrap();
     let csv = uploaded_csv(&server.requests()[0]);
     assert_eq!(csv, b"name,phone_number\r\nAna,+12025550101\r\n");
@@ -128,7 +139,9 @@ async fn byte_order_mark_case() {
 async fn semicolon_case() {
     let bytes = &b"phone_number;name;balance\r\n+12025550102;Bo;1,50\r\n"[..];
     let server = created_server().await;
-    let error = create(&server, Contacts::from_bytes(bytes)).await.unwrap_err();
+    let error = create(&server, Contacts::from_bytes(bytes))
+        .await
+        .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Csv);
     let message = error.to_string();
     assert!(message.contains("semicolon"), "{message}");
@@ -138,13 +151,20 @@ async fn semicolon_case() {
     let contacts = Contacts::from_bytes(bytes).options(CsvOptions::new().delimiter(b';'));
     create(&server, contacts).await.unwrap();
     let rows = csv_rows(&uploaded_csv(&server.requests()[0]));
-    assert_eq!(rows, [["phone_number", "name", "balance"], ["+12025550102", "Bo", "1,50"]]);
+    assert_eq!(
+        rows,
+        [
+            ["phone_number", "name", "balance"],
+            ["+12025550102", "Bo", "1,50"]
+        ]
+    );
 }
 
 #[tokio::test]
 async fn scientific_notation_case() {
     let server = created_server().await;
-    let contacts = Contacts::from_bytes(&b"phone_number,name\n1.20256E+10,Cy\n+12025550104,Di\n"[..]);
+    let contacts =
+        Contacts::from_bytes(&b"phone_number,name\n1.20256E+10,Cy\n+12025550104,Di\n"[..]);
     let error = create(&server, contacts).await.unwrap_err();
     let report = error.csv_report().expect("a CSV report");
     assert_eq!(report.problems().len(), 1);
@@ -159,23 +179,31 @@ async fn scientific_notation_case() {
 async fn phone_column_case() {
     let bytes = &b" Phone Number ,First Name\n+12025550108,Hal\n"[..];
     let server = created_server().await;
-    let error = create(&server, Contacts::from_bytes(bytes)).await.unwrap_err();
+    let error = create(&server, Contacts::from_bytes(bytes))
+        .await
+        .unwrap_err();
     let message = error.to_string();
     assert!(message.contains("Phone Number"), "{message}");
     assert!(message.contains("phone_column"), "{message}");
     assert_eq!(server.requests().len(), 0);
 
-    let contacts = Contacts::from_bytes(bytes).options(CsvOptions::new().phone_column("Phone Number"));
+    let contacts =
+        Contacts::from_bytes(bytes).options(CsvOptions::new().phone_column("Phone Number"));
     create(&server, contacts).await.unwrap();
     let rows = csv_rows(&uploaded_csv(&server.requests()[0]));
-    assert_eq!(rows, [["phone_number", "First Name"], ["+12025550108", "Hal"]]);
+    assert_eq!(
+        rows,
+        [["phone_number", "First Name"], ["+12025550108", "Hal"]]
+    );
 }
 
 #[tokio::test]
 async fn quoted_fields_case() {
     let bytes = b"phone_number,name,note\r\n+12025550112,\"Lee, Max\",\"call after 5pm\r\nask for Max\"\r\n+12025550113,Ned,\"\"\"VIP\"\"\"\r\n";
     let server = created_server().await;
-    create(&server, Contacts::from_bytes(&bytes[..])).await.unwrap();
+    create(&server, Contacts::from_bytes(&bytes[..]))
+        .await
+        .unwrap();
     let csv = uploaded_csv(&server.requests()[0]);
     assert_eq!(csv, bytes, "uploaded byte for byte");
     let rows = csv_rows(&csv);
@@ -188,14 +216,21 @@ async fn quoted_fields_case() {
 async fn windows_1252_case() {
     let bytes = &b"phone_number,name\n+12025550114,Jos\xE9\n"[..];
     let server = created_server().await;
-    let error = create(&server, Contacts::from_bytes(bytes)).await.unwrap_err();
+    let error = create(&server, Contacts::from_bytes(bytes))
+        .await
+        .unwrap_err();
     let problem = &error.csv_report().unwrap().problems()[0];
     assert_eq!(problem.row(), 2);
-    assert_eq!(problem.byte_offset(), Some(34), "18 header bytes, 13 for the phone number and comma, 3 for \"Jos\"");
+    assert_eq!(
+        problem.byte_offset(),
+        Some(34),
+        "18 header bytes, 13 for the phone number and comma, 3 for \"Jos\""
+    );
     assert!(error.to_string().contains("Windows-1252"), "{error}");
     assert_eq!(server.requests().len(), 0);
 
-    let contacts = Contacts::from_bytes(bytes).options(CsvOptions::new().encoding(Encoding::Windows1252));
+    let contacts =
+        Contacts::from_bytes(bytes).options(CsvOptions::new().encoding(Encoding::Windows1252));
     create(&server, contacts).await.unwrap();
     let rows = csv_rows(&uploaded_csv(&server.requests()[0]));
     assert_eq!(rows[1], ["+12025550114", "José"]);
@@ -224,8 +259,15 @@ async fn every_invalid_file_sends_nothing() {
     ];
     let server = created_server().await;
     for bytes in invalid {
-        let error = create(&server, Contacts::from_bytes(bytes)).await.unwrap_err();
-        assert_eq!(error.kind(), ErrorKind::Csv, "{:?}", String::from_utf8_lossy(bytes));
+        let error = create(&server, Contacts::from_bytes(bytes))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            error.kind(),
+            ErrorKind::Csv,
+            "{:?}",
+            String::from_utf8_lossy(bytes)
+        );
         assert!(!error.may_have_reached_hub());
     }
     assert_eq!(server.requests().len(), 0);
@@ -234,9 +276,16 @@ async fn every_invalid_file_sends_nothing() {
 #[tokio::test]
 async fn every_problem_listed() {
     let server = created_server().await;
-    let contacts = Contacts::from_bytes(&b"phone_number,name\nabc,A\n+12025550101,B\n1.2E+10,C\n,D\n"[..]);
+    let contacts =
+        Contacts::from_bytes(&b"phone_number,name\nabc,A\n+12025550101,B\n1.2E+10,C\n,D\n"[..]);
     let error = create(&server, contacts).await.unwrap_err();
-    let rows: Vec<u64> = error.csv_report().unwrap().problems().iter().map(|p| p.row()).collect();
+    let rows: Vec<u64> = error
+        .csv_report()
+        .unwrap()
+        .problems()
+        .iter()
+        .map(|p| p.row())
+        .collect();
     assert_eq!(rows, [2, 4, 5]);
 }
 
@@ -256,7 +305,12 @@ async fn invalid_arguments_send_nothing() {
     let error = server
         .client()
         .campaigns()
-        .create("", "agt_support", "", Contacts::from_bytes(&b"phone_number\n+12025550101\n"[..]))
+        .create(
+            "",
+            "agt_support",
+            "",
+            Contacts::from_bytes(&b"phone_number\n+12025550101\n"[..]),
+        )
         .max_concurrent_calls(0)
         .retries_per_contact(11)
         .retry_delay_seconds(59)
@@ -264,7 +318,13 @@ async fn invalid_arguments_send_nothing() {
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidArgument);
     let message = error.to_string();
-    for expected in ["name is empty", "phone_number_id is empty", "max_concurrent_calls is 0", "retries_per_contact is 11", "retry_delay_seconds is 59"] {
+    for expected in [
+        "name is empty",
+        "phone_number_id is empty",
+        "max_concurrent_calls is 0",
+        "retries_per_contact is 11",
+        "retry_delay_seconds is 59",
+    ] {
         assert!(message.contains(expected), "{expected}: {message}");
     }
     assert_eq!(server.requests().len(), 0);
@@ -273,29 +333,54 @@ async fn invalid_arguments_send_nothing() {
 #[tokio::test]
 async fn file_streamed_with_name() {
     let mut file = tempfile::Builder::new().suffix(".csv").tempfile().unwrap();
-    file.write_all(b"phone_number,first_name\n+12025550101,Ana\n0044 20 7946 0018,Ben\n").unwrap();
+    file.write_all(b"phone_number,first_name\n+12025550101,Ana\n0044 20 7946 0018,Ben\n")
+        .unwrap();
     let server = created_server().await;
-    create(&server, Contacts::from_path(file.path())).await.unwrap();
+    create(&server, Contacts::from_path(file.path()))
+        .await
+        .unwrap();
     let request = &server.requests()[0];
-    let (_, part) = parts(request).into_iter().find(|(name, _)| name == "contacts").unwrap();
+    let (_, part) = parts(request)
+        .into_iter()
+        .find(|(name, _)| name == "contacts")
+        .unwrap();
     let file_name = file.path().file_name().unwrap().to_str().unwrap();
-    assert!(part.headers.contains(&format!("filename=\"{file_name}\"")), "{}", part.headers);
-    assert!(part.headers.to_ascii_lowercase().contains("content-type: text/csv"), "{}", part.headers);
-    assert_eq!(part.content, b"phone_number,first_name\n+12025550101,Ana\n0044 20 7946 0018,Ben\n");
+    assert!(
+        part.headers.contains(&format!("filename=\"{file_name}\"")),
+        "{}",
+        part.headers
+    );
+    assert!(
+        part.headers
+            .to_ascii_lowercase()
+            .contains("content-type: text/csv"),
+        "{}",
+        part.headers
+    );
+    assert_eq!(
+        part.content,
+        b"phone_number,first_name\n+12025550101,Ana\n0044 20 7946 0018,Ben\n"
+    );
 }
 
 #[tokio::test]
 async fn reader_spooled_and_uploaded() {
     let server = created_server().await;
     let reader = std::io::Cursor::new(b"phone_number\n+12025550101\n+12025550102\n".to_vec());
-    create(&server, Contacts::from_reader(reader)).await.unwrap();
-    assert_eq!(uploaded_csv(&server.requests()[0]), b"phone_number\n+12025550101\n+12025550102\n");
+    create(&server, Contacts::from_reader(reader))
+        .await
+        .unwrap();
+    assert_eq!(
+        uploaded_csv(&server.requests()[0]),
+        b"phone_number\n+12025550101\n+12025550102\n"
+    );
 }
 
 #[tokio::test]
 async fn retry_reuses_key_and_rebuilds_body() {
     let mut file = tempfile::NamedTempFile::new().unwrap();
-    file.write_all(b"phone_number;name\n+12025550101;Ana\n").unwrap();
+    file.write_all(b"phone_number;name\n+12025550101;Ana\n")
+        .unwrap();
     let server = TestServer::sequence(vec![
         Reply::error(503, "unavailable", "restarting").with_header("retry-after", "0"),
         Reply::Reset,
@@ -310,17 +395,28 @@ async fn retry_reuses_key_and_rebuilds_body() {
     assert!(!key.is_empty());
     assert_eq!(requests[2].header("idempotency-key"), Some(key));
     assert_eq!(uploaded_csv(&requests[0]), uploaded_csv(&requests[2]));
-    assert_eq!(csv_rows(&uploaded_csv(&requests[2]))[1], ["+12025550101", "Ana"]);
+    assert_eq!(
+        csv_rows(&uploaded_csv(&requests[2]))[1],
+        ["+12025550101", "Ana"]
+    );
 }
 
 #[tokio::test]
 async fn separate_calls_use_separate_keys() {
     let server = created_server().await;
     for _ in 0..2 {
-        create(&server, Contacts::from_bytes(&b"phone_number\n+12025550101\n"[..])).await.unwrap();
+        create(
+            &server,
+            Contacts::from_bytes(&b"phone_number\n+12025550101\n"[..]),
+        )
+        .await
+        .unwrap();
     }
     let requests = server.requests();
-    assert_ne!(requests[0].header("idempotency-key"), requests[1].header("idempotency-key"));
+    assert_ne!(
+        requests[0].header("idempotency-key"),
+        requests[1].header("idempotency-key")
+    );
 }
 
 #[tokio::test]
@@ -331,9 +427,12 @@ async fn hub_csv_errors_surface() {
     ];
     for (status, code, message) in cases {
         let server = TestServer::always(Reply::error(status, code, message)).await;
-        let error = create(&server, Contacts::from_bytes(&b"phone_number\n+12025550101\n"[..]))
-            .await
-            .unwrap_err();
+        let error = create(
+            &server,
+            Contacts::from_bytes(&b"phone_number\n+12025550101\n"[..]),
+        )
+        .await
+        .unwrap_err();
         assert_eq!(error.status().map(|s| s.as_u16()), Some(status));
         assert_eq!(error.code(), Some(code));
         assert!(error.to_string().contains(message), "{error}");
@@ -344,8 +443,14 @@ async fn hub_csv_errors_surface() {
 #[tokio::test]
 async fn missing_file_reported() {
     let server = created_server().await;
-    let error = create(&server, Contacts::from_path("/nonexistent/contacts.csv")).await.unwrap_err();
+    let error = create(&server, Contacts::from_path("/nonexistent/contacts.csv"))
+        .await
+        .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Io);
-    assert!(error.to_string().contains("/nonexistent/contacts.csv") || error.to_string().contains("No such file"), "{error}");
+    assert!(
+        error.to_string().contains("/nonexistent/contacts.csv")
+            || error.to_string().contains("No such file"),
+        "{error}"
+    );
     assert_eq!(server.requests().len(), 0);
 }

@@ -24,7 +24,10 @@ async fn hub(time_scale: f64) -> (Emulator, Client) {
 fn contacts_csv(count: usize) -> Vec<u8> {
     let mut csv = String::from("phone_number,first_name,row\n");
     for index in 0..count {
-        csv.push_str(&format!("+1202555{:04},Name {index},{index}\n", index % 10_000));
+        csv.push_str(&format!(
+            "+1202555{:04},Name {index},{index}\n",
+            index % 10_000
+        ));
     }
     csv.into_bytes()
 }
@@ -54,7 +57,12 @@ async fn full_lifecycle() {
     let (_emulator, client) = hub(20_000.0).await;
     let campaigns = client.campaigns();
     let created = campaigns
-        .create("Lifecycle", "agt_1", "pn_1", Contacts::from_bytes(contacts_csv(40)))
+        .create(
+            "Lifecycle",
+            "agt_1",
+            "pn_1",
+            Contacts::from_bytes(contacts_csv(40)),
+        )
         .max_concurrent_calls(8)
         .retries_per_contact(1)
         .retry_delay_seconds(60)
@@ -63,7 +71,12 @@ async fn full_lifecycle() {
     assert_eq!(created.status, CampaignStatus::Draft);
     assert_eq!(created.progress.total, 40);
     assert_eq!(created.progress.pending, 40);
-    assert!(campaigns.list().await.unwrap().iter().any(|c| c.id == created.id));
+    assert!(campaigns
+        .list()
+        .await
+        .unwrap()
+        .iter()
+        .any(|c| c.id == created.id));
 
     let started = campaigns.start(&created.id).await.unwrap();
     assert_eq!(started.status, CampaignStatus::Running);
@@ -82,21 +95,33 @@ async fn pause_stops_dialling_until_resumed() {
     let (_emulator, client) = hub(200.0).await;
     let campaigns = client.campaigns();
     let campaign = campaigns
-        .create("Pause", "agt_1", "pn_1", Contacts::from_bytes(contacts_csv(30)))
+        .create(
+            "Pause",
+            "agt_1",
+            "pn_1",
+            Contacts::from_bytes(contacts_csv(30)),
+        )
         .max_concurrent_calls(2)
         .await
         .unwrap();
     campaigns.start(&campaign.id).await.unwrap();
     let paused = campaigns.pause(&campaign.id).await.unwrap();
     assert_eq!(paused.status, CampaignStatus::Paused);
-    assert!(campaigns.pause(&campaign.id).await.unwrap_err().is_invalid_transition());
+    assert!(campaigns
+        .pause(&campaign.id)
+        .await
+        .unwrap_err()
+        .is_invalid_transition());
 
     let drained = wait_for(&client, &campaign.id, |c| in_flight(&c.progress) == 0).await;
     assert_eq!(drained.status, CampaignStatus::Paused);
     assert!(drained.progress.pending > 0, "{:?}", drained.progress);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let later = campaigns.get(&campaign.id).await.unwrap();
-    assert_eq!(later.progress.pending, drained.progress.pending, "no new dials while paused");
+    assert_eq!(
+        later.progress.pending, drained.progress.pending,
+        "no new dials while paused"
+    );
 
     let resumed = campaigns.resume(&campaign.id).await.unwrap();
     assert_eq!(resumed.status, CampaignStatus::Running);
@@ -108,15 +133,28 @@ async fn stop_cancels_pending_contacts() {
     let (_emulator, client) = hub(200.0).await;
     let campaigns = client.campaigns();
     let campaign = campaigns
-        .create("Stop", "agt_1", "pn_1", Contacts::from_bytes(contacts_csv(25)))
+        .create(
+            "Stop",
+            "agt_1",
+            "pn_1",
+            Contacts::from_bytes(contacts_csv(25)),
+        )
         .max_concurrent_calls(2)
         .await
         .unwrap();
     campaigns.start(&campaign.id).await.unwrap();
     let stopped = campaigns.stop(&campaign.id).await.unwrap();
     assert_eq!(stopped.status, CampaignStatus::Stopped);
-    assert!(campaigns.resume(&campaign.id).await.unwrap_err().is_invalid_transition());
-    assert!(campaigns.stop(&campaign.id).await.unwrap_err().is_invalid_transition());
+    assert!(campaigns
+        .resume(&campaign.id)
+        .await
+        .unwrap_err()
+        .is_invalid_transition());
+    assert!(campaigns
+        .stop(&campaign.id)
+        .await
+        .unwrap_err()
+        .is_invalid_transition());
 
     let settled = wait_for(&client, &campaign.id, |c| in_flight(&c.progress) == 0).await;
     assert_eq!(settled.progress.pending, 0);
@@ -136,7 +174,12 @@ async fn delete_refused_while_running() {
     let (_emulator, client) = hub(50.0).await;
     let campaigns = client.campaigns();
     let campaign = campaigns
-        .create("Delete", "agt_1", "pn_1", Contacts::from_bytes(contacts_csv(20)))
+        .create(
+            "Delete",
+            "agt_1",
+            "pn_1",
+            Contacts::from_bytes(contacts_csv(20)),
+        )
         .max_concurrent_calls(1)
         .await
         .unwrap();
@@ -147,7 +190,11 @@ async fn delete_refused_while_running() {
 
     campaigns.stop(&campaign.id).await.unwrap();
     campaigns.delete(&campaign.id).await.unwrap();
-    assert!(campaigns.get(&campaign.id).await.unwrap_err().is_not_found());
+    assert!(campaigns
+        .get(&campaign.id)
+        .await
+        .unwrap_err()
+        .is_not_found());
 }
 
 #[tokio::test]
@@ -155,7 +202,12 @@ async fn paging_through_1000_contacts() {
     let (_emulator, client) = hub(20_000.0).await;
     let campaigns = client.campaigns();
     let campaign = campaigns
-        .create("Paging", "agt_1", "pn_1", Contacts::from_bytes(contacts_csv(1000)))
+        .create(
+            "Paging",
+            "agt_1",
+            "pn_1",
+            Contacts::from_bytes(contacts_csv(1000)),
+        )
         .await
         .unwrap();
 
@@ -167,11 +219,23 @@ async fn paging_through_1000_contacts() {
     assert_eq!(last.items.len(), 100);
     assert!(!last.has_more);
 
-    let all: Vec<_> = campaigns.list_contacts(&campaign.id).into_stream().try_collect().await.unwrap();
+    let all: Vec<_> = campaigns
+        .list_contacts(&campaign.id)
+        .into_stream()
+        .try_collect()
+        .await
+        .unwrap();
     assert_eq!(all.len(), 1000);
     for (index, contact) in all.iter().enumerate() {
-        assert_eq!(contact.custom_fields["row"], index.to_string(), "upload order");
-        assert_eq!(contact.phone_number, format!("+1202555{:04}", index % 10_000));
+        assert_eq!(
+            contact.custom_fields["row"],
+            index.to_string(),
+            "upload order"
+        );
+        assert_eq!(
+            contact.phone_number,
+            format!("+1202555{:04}", index % 10_000)
+        );
     }
     let pending: Vec<_> = campaigns
         .list_contacts(&campaign.id)
@@ -195,7 +259,12 @@ async fn concurrency_cap_respected() {
     let (emulator, client) = hub(5_000.0).await;
     let campaigns = client.campaigns();
     let campaign = campaigns
-        .create("Cap", "agt_1", "pn_1", Contacts::from_bytes(contacts_csv(120)))
+        .create(
+            "Cap",
+            "agt_1",
+            "pn_1",
+            Contacts::from_bytes(contacts_csv(120)),
+        )
         .max_concurrent_calls(3)
         .await
         .unwrap();
@@ -213,7 +282,12 @@ async fn stream_counts_match_contacts() {
     let (_emulator, client) = hub(5_000.0).await;
     let campaigns = client.campaigns();
     let campaign = campaigns
-        .create("Stream", "agt_1", "pn_1", Contacts::from_bytes(contacts_csv(200)))
+        .create(
+            "Stream",
+            "agt_1",
+            "pn_1",
+            Contacts::from_bytes(contacts_csv(200)),
+        )
         .max_concurrent_calls(20)
         .retries_per_contact(1)
         .retry_delay_seconds(60)
@@ -238,8 +312,14 @@ async fn stream_counts_match_contacts() {
     let summary = summary.expect("an end summary");
     assert_eq!(summary.status, CampaignStatus::Completed);
 
-    let contacts: Vec<_> = campaigns.list_contacts(&campaign.id).into_stream().try_collect().await.unwrap();
-    let count = |status: ContactStatus| contacts.iter().filter(|c| c.status == status).count() as i64;
+    let contacts: Vec<_> = campaigns
+        .list_contacts(&campaign.id)
+        .into_stream()
+        .try_collect()
+        .await
+        .unwrap();
+    let count =
+        |status: ContactStatus| contacts.iter().filter(|c| c.status == status).count() as i64;
     let progress = summary.progress;
     assert_eq!(progress.total, 200);
     assert_eq!(progress.completed, count(ContactStatus::Completed));
@@ -255,12 +335,20 @@ async fn cut_streams_lose_nothing() {
     let (emulator, client) = hub(5_000.0).await;
     let campaigns = client.campaigns();
     let campaign = campaigns
-        .create("Cuts", "agt_1", "pn_1", Contacts::from_bytes(contacts_csv(100)))
+        .create(
+            "Cuts",
+            "agt_1",
+            "pn_1",
+            Contacts::from_bytes(contacts_csv(100)),
+        )
         .max_concurrent_calls(10)
         .await
         .unwrap();
     emulator.faults().cut_streams_after(Some(7));
-    let mut events = campaigns.stream_events(&campaign.id).unwrap().max_reconnects(1000);
+    let mut events = campaigns
+        .stream_events(&campaign.id)
+        .unwrap()
+        .max_reconnects(1000);
     campaigns.start(&campaign.id).await.unwrap();
     let mut ids = Vec::new();
     while let Some(item) = events.next().await {
@@ -270,7 +358,11 @@ async fn cut_streams_lose_nothing() {
     }
     let expected: Vec<u64> = (1..=ids.len() as u64).collect();
     assert_eq!(ids, expected);
-    assert!(events.reconnects() > 5, "{} reconnects", events.reconnects());
+    assert!(
+        events.reconnects() > 5,
+        "{} reconnects",
+        events.reconnects()
+    );
 }
 
 #[tokio::test]

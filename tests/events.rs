@@ -21,7 +21,10 @@ async fn collect(server: &TestServer) -> Vec<kataven::Result<StreamItem>> {
     collect_with(server, server.client()).await
 }
 
-async fn collect_with(server: &TestServer, client: kataven::Client) -> Vec<kataven::Result<StreamItem>> {
+async fn collect_with(
+    server: &TestServer,
+    client: kataven::Client,
+) -> Vec<kataven::Result<StreamItem>> {
     let _ = server;
     let events = client.campaigns().stream_events(ID).unwrap();
     tokio::time::timeout(Duration::from_secs(20), events.collect::<Vec<_>>())
@@ -108,7 +111,10 @@ async fn multiline_data_kept() {
     .await;
     let items = collect(&server).await;
     let StreamItem::Unrecognized(event) = items[0].as_ref().unwrap() else {
-        panic!("a partial progress body is not a ProgressEvent: {:?}", items[0]);
+        panic!(
+            "a partial progress body is not a ProgressEvent: {:?}",
+            items[0]
+        );
     };
     assert_eq!(event.raw.event.as_deref(), Some("progress"));
     assert_eq!(event.raw.data, "{\"completed\":3,\n \"failed\":1}");
@@ -129,7 +135,11 @@ async fn end_marker_ends_stream() {
         panic!("expected the end marker, got {:?}", items[1]);
     };
     assert!(end.summary.is_none());
-    assert_eq!(server.requests().len(), 1, "no reconnect after the end marker");
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "no reconnect after the end marker"
+    );
 }
 
 #[tokio::test]
@@ -197,16 +207,29 @@ async fn typed_events_decoded() {
     let server = TestServer::always(Reply::events(vec![send(body.as_bytes())])).await;
     let items = collect(&server).await;
     assert_eq!(items.len(), 5);
-    let Ok(StreamItem::Progress(progress)) = &items[0] else { panic!("{:?}", items[0]) };
+    let Ok(StreamItem::Progress(progress)) = &items[0] else {
+        panic!("{:?}", items[0])
+    };
     assert_eq!(progress.calls_in_flight, 2);
     assert_eq!(progress.raw.id.as_deref(), Some("1"));
-    let Ok(StreamItem::Contact(contact)) = &items[1] else { panic!("{:?}", items[1]) };
+    let Ok(StreamItem::Contact(contact)) = &items[1] else {
+        panic!("{:?}", items[1])
+    };
     assert_eq!(contact.status, kataven::models::ContactStatus::NoAnswer);
-    let Ok(StreamItem::Status(status)) = &items[2] else { panic!("{:?}", items[2]) };
+    let Ok(StreamItem::Status(status)) = &items[2] else {
+        panic!("{:?}", items[2])
+    };
     assert!(status.status.is_terminal());
-    let Ok(StreamItem::Unrecognized(unknown)) = &items[3] else { panic!("{:?}", items[3]) };
-    assert_eq!(unknown.reason, UnrecognizedReason::UnknownName("surprise".into()));
-    let Ok(StreamItem::End(end)) = &items[4] else { panic!("{:?}", items[4]) };
+    let Ok(StreamItem::Unrecognized(unknown)) = &items[3] else {
+        panic!("{:?}", items[3])
+    };
+    assert_eq!(
+        unknown.reason,
+        UnrecognizedReason::UnknownName("surprise".into())
+    );
+    let Ok(StreamItem::End(end)) = &items[4] else {
+        panic!("{:?}", items[4])
+    };
     assert_eq!(end.summary.as_ref().unwrap().progress.completed, 2);
 }
 
@@ -219,14 +242,22 @@ async fn heartbeats_keep_stream_alive() {
     }
     steps.push(send(b"event: end\n\n"));
     let server = TestServer::always(Reply::events(steps)).await;
-    let client = server.builder().event_idle_timeout(Duration::from_millis(600)).build().unwrap();
+    let client = server
+        .builder()
+        .event_idle_timeout(Duration::from_millis(600))
+        .build()
+        .unwrap();
     let items = collect_with(&server, client).await;
     let heartbeats = items
         .iter()
         .filter(|item| matches!(item, Ok(StreamItem::Heartbeat(_))))
         .count();
     assert_eq!(heartbeats, 30);
-    assert_eq!(server.requests().len(), 1, "heartbeats keep the connection alive");
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "heartbeats keep the connection alive"
+    );
 }
 
 #[tokio::test]
@@ -236,7 +267,11 @@ async fn idle_timeout_reconnects() {
         Reply::events(vec![send(b"id: 1\ndata: {}\n\nid: 2\nevent: end\n\n")]),
     ])
     .await;
-    let client = server.builder().event_idle_timeout(Duration::from_millis(300)).build().unwrap();
+    let client = server
+        .builder()
+        .event_idle_timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
     let items = collect_with(&server, client).await;
     assert_eq!(ids(&items), ["1", "2"]);
     assert_eq!(server.requests()[1].header("last-event-id"), Some("1"));
@@ -255,9 +290,16 @@ async fn reconnect_limit_reports_position() {
     let error = items[1].as_ref().unwrap_err();
     assert_eq!(error.kind(), ErrorKind::StreamInterrupted);
     let message = error.to_string();
-    assert!(message.contains("the last event received has id 41"), "{message}");
+    assert!(
+        message.contains("the last event received has id 41"),
+        "{message}"
+    );
     assert!(message.contains("3 reconnect attempts"), "{message}");
-    assert_eq!(server.requests().len(), 4, "one connection and three reconnect attempts");
+    assert_eq!(
+        server.requests().len(),
+        4,
+        "one connection and three reconnect attempts"
+    );
 }
 
 #[tokio::test]
@@ -322,7 +364,12 @@ async fn resume_after_skips_seen_events() {
         b"id: 4\ndata: {}\n\nid: 5\ndata: {}\n\nid: 6\nevent: end\n\n",
     )]))
     .await;
-    let events = server.client().campaigns().stream_events(ID).unwrap().resume_after("5");
+    let events = server
+        .client()
+        .campaigns()
+        .stream_events(ID)
+        .unwrap()
+        .resume_after("5");
     let items: Vec<_> = events.collect().await;
     assert_eq!(ids(&items), ["6"]);
     assert_eq!(server.requests()[0].header("last-event-id"), Some("5"));
@@ -347,12 +394,20 @@ async fn last_event_id_and_reconnects_visible() {
 async fn items_independent_of_chunking() {
     let body: &[u8] = b"\xEF\xBB\xBFretry: 5\r\n: hi\r\n\r\nid: 1\r\nevent: surprise\rdata: a\r\ndata:b\n\nid: 2\ndata: {\"x\":\"\xC3\xA9\"}\n\nid: 3\nevent: end\n\n";
     let whole = TestServer::always(Reply::events(vec![send(body)])).await;
-    let expected: Vec<_> = collect(&whole).await.into_iter().map(Result::unwrap).collect();
+    let expected: Vec<_> = collect(&whole)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
     assert_eq!(expected.len(), 4);
     for split in 1..body.len() {
         let (first, second) = body.split_at(split);
         let server = TestServer::always(Reply::events(vec![send(first), send(second)])).await;
-        let items: Vec<_> = collect(&server).await.into_iter().map(Result::unwrap).collect();
+        let items: Vec<_> = collect(&server)
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
         assert_eq!(items, expected, "split at byte {split}");
     }
 }

@@ -20,7 +20,10 @@ fn redirect_to(location: String) -> Reply {
 #[tokio::test]
 async fn cross_origin_redirect_drops_key() {
     let target = TestServer::always(Reply::json(200, campaign_json(ID, "draft"))).await;
-    let location = format!("{}/api/v1/campaigns/{ID}", target.url.replace("127.0.0.1", "localhost"));
+    let location = format!(
+        "{}/api/v1/campaigns/{ID}",
+        target.url.replace("127.0.0.1", "localhost")
+    );
     let origin = TestServer::always(redirect_to(location)).await;
     origin.client().campaigns().get(ID).await.unwrap();
     let followed = &target.requests()[0];
@@ -49,12 +52,17 @@ async fn same_origin_redirect_keeps_key() {
     client.campaigns().get(ID).await.unwrap();
     let requests = server.requests();
     assert_eq!(requests.len(), 2);
-    assert_eq!(requests[1].header("authorization"), Some(format!("Bearer {API_KEY}").as_str()));
+    assert_eq!(
+        requests[1].header("authorization"),
+        Some(format!("Bearer {API_KEY}").as_str())
+    );
 }
 
 #[tokio::test]
 async fn debug_output_hides_key() {
-    let builder = kataven::Client::builder().api_key(API_KEY).base_url("http://127.0.0.1:9");
+    let builder = kataven::Client::builder()
+        .api_key(API_KEY)
+        .base_url("http://127.0.0.1:9");
     assert!(!format!("{builder:?}").contains(API_KEY));
     let client = builder.build().unwrap();
     assert!(!format!("{client:?}").contains(API_KEY));
@@ -131,7 +139,10 @@ async fn key_absent_from_logs_and_errors() {
             .await
             .unwrap_err(),
     );
-    let bad_key = kataven::Client::builder().api_key(format!("{API_KEY}\n")).build().unwrap_err();
+    let bad_key = kataven::Client::builder()
+        .api_key(format!("{API_KEY}\n"))
+        .build()
+        .unwrap_err();
     errors.push(bad_key);
 
     for error in &errors {
@@ -139,6 +150,9 @@ async fn key_absent_from_logs_and_errors() {
         assert!(!format!("{error:?}").contains(API_KEY), "{error:?}");
     }
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    assert!(logs.contains("retrying Hub request"), "the capture works: {logs}");
+    assert!(
+        logs.contains("retrying Hub request"),
+        "the capture works: {logs}"
+    );
     assert!(!logs.contains(API_KEY), "{logs}");
 }

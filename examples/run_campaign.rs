@@ -324,11 +324,13 @@ async fn print_unfinished(campaigns: &kataven::Campaigns, campaign_id: &str) -> 
             }
         }
     }
+
     let total: u64 = by_reason.values().sum();
     if total == 0 {
         println!("\nEvery contact completed.");
         return Ok(());
     }
+
     println!("\n{total} contacts did not complete:");
     println!(
         "{:<18} {:<10} {:<10} {:>8}  reason",
@@ -340,6 +342,7 @@ async fn print_unfinished(campaigns: &kataven::Campaigns, campaign_id: &str) -> 
     if total > SHOWN as u64 {
         println!("... and {} more", total - SHOWN as u64);
     }
+
     println!("\nBy reason:");
     for (reason, count) in by_reason {
         println!("  {count:>4}  {reason}");

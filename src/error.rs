@@ -14,10 +14,11 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// An error from the Kataven Hub or from this client.
 ///
 /// It is one pointer wide, so results stay cheap to move. [`kind`](Self::kind)
-/// says what failed; the helpers (`is_not_found`, `is_conflict`, …) answer
-/// the usual questions; [`may_have_reached_hub`](Self::may_have_reached_hub)
-/// says whether the Hub may have acted on the request, which matters before
-/// repeating a call that is not safe to repeat.
+/// classifies the failure, and helpers such as `is_not_found` and
+/// `is_conflict` check the common cases.
+/// [`may_have_reached_hub`](Self::may_have_reached_hub) tells whether the Hub
+/// may have acted on the request, which matters before repeating a call by
+/// hand.
 pub struct Error {
     inner: Box<Inner>,
 }

@@ -3,7 +3,7 @@
 use crate::error::{Error, Result};
 use crate::generated::types::CampaignId;
 
-/// The longest campaign id the Hub issues.
+/// The maximum length of a campaign id, in bytes.
 pub(crate) const MAX_ID_LEN: usize = 64;
 
 /// Checks that `id` names exactly one campaign: 1 to 64 ASCII letters,

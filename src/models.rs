@@ -2,8 +2,9 @@
 //!
 //! Every type derives `serde::Serialize`, `serde::Deserialize` and
 //! `schemars::JsonSchema`. The status enums are `#[non_exhaustive]` and keep
-//! a value that this version of the crate does not know as `Unknown`, so a
-//! newer Hub never breaks decoding; fields that a newer Hub adds are ignored.
+//! a value that this version of the crate does not know as `Unknown`, and
+//! decoding ignores fields that this version does not know. So a newer Hub
+//! that adds a status or a field does not break decoding.
 
 pub use crate::generated::types::{
     CallOutcome, Campaign, CampaignProgress, CampaignStatus, Contact, ContactEvent, ContactPage,

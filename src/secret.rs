@@ -1,4 +1,4 @@
-//! The API key, held so that it cannot leak by accident.
+//! The API key, kept out of `Debug` output, logs and error messages.
 
 use std::fmt;
 

@@ -16,10 +16,15 @@
 //!
 //! Every failure is a [`CodegenError`] naming the file, the operation when
 //! there is one, and what to change.
+//!
+//! [`surface`] reads the `kataven` crate's public API from its sources and
+//! checks that every operation is reachable from it, for the tests that
+//! track the spec (see `docs/spec-updates.md`).
 
 mod enums;
 mod error;
 mod spec;
+pub mod surface;
 
 use std::path::Path;
 

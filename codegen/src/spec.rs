@@ -15,6 +15,8 @@ pub struct Operation {
     pub method: String,
     /// The path template.
     pub path: String,
+    /// The operation's tags, in spec order.
+    pub tags: Vec<String>,
     /// Why progenitor cannot generate it, if it cannot.
     pub unsupported: Option<Unsupported>,
 }
@@ -79,10 +81,21 @@ pub(crate) fn operations(file: &str, document: &Value) -> Result<Vec<Operation>,
                     method: method.to_uppercase(),
                     path: path.clone(),
                 })?;
+            let tags = operation
+                .get("tags")
+                .and_then(Value::as_array)
+                .map(|tags| {
+                    tags.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default();
             found.push(Operation {
                 operation_id: operation_id.to_owned(),
                 method: method.to_uppercase(),
                 path: path.clone(),
+                tags,
                 unsupported: classify(document, operation),
             });
         }

@@ -164,8 +164,10 @@ async fn main() -> anyhow::Result<()> {
         args.max_concurrent_calls, args.retries_per_contact
     );
 
-    // The emulator drops the event stream once mid-campaign, to show that
-    // the stream resumes where it stopped without losing an event.
+    // The emulator cuts the event stream after 250 events until the client
+    // has reconnected, to show that the stream resumes where it stopped
+    // without losing an event. A connection opened before the cut is
+    // switched off is cut too, so the run usually shows two reconnects.
     if let Some(emulator) = &emulator {
         emulator.faults().cut_streams_after(Some(250));
     }
@@ -176,17 +178,27 @@ async fn main() -> anyhow::Result<()> {
         ProgressStyle::with_template("{bar:40.cyan/blue} {pos}/{len} done {elapsed} {msg}")
             .context("progress bar template")?,
     );
+    // One listener for the whole loop, so that a Ctrl-C arriving between two
+    // events is not lost.
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
     let mut events = campaigns.stream_events(&campaign.id)?;
     let mut last_progress = campaign.progress.clone();
     let mut received = 0u64;
     loop {
         let item = tokio::select! {
             item = events.next() => item,
-            _ = tokio::signal::ctrl_c() => {
+            _ = &mut ctrl_c => {
                 bar.abandon_with_message("interrupted");
                 let paused = campaigns.pause(&campaign.id).await?;
-                println!("Paused campaign {} ({}); resume it with Campaigns::resume", paused.id, paused.status);
-                return Ok(());
+                println!("Paused campaign {} ({}).", paused.id, paused.status);
+                if emulator.is_some() {
+                    println!("The in-process emulator stops with this program, so the campaign ends here.");
+                } else {
+                    println!("Resume it with Campaigns::resume, or stop it with Campaigns::stop.");
+                }
+                // 128 + SIGINT, the usual exit status after Ctrl-C.
+                std::process::exit(130);
             }
         };
         let Some(item) = item else { break };
@@ -194,19 +206,21 @@ async fn main() -> anyhow::Result<()> {
             StreamItem::Progress(event) => {
                 received += 1;
                 last_progress = event.progress.clone();
-                bar.set_position(last_progress.finished());
+                // The message first, so that a redraw never pairs the new
+                // position with the previous event's counts.
                 bar.set_message(format!(
                     "{} in flight | {} | reconnects {}",
                     event.calls_in_flight,
                     counts(&last_progress),
                     events.reconnects()
                 ));
+                bar.set_position(position(&last_progress));
             }
             StreamItem::End(end) => {
                 if let Some(summary) = end.summary {
                     last_progress = summary.progress;
                 }
-                bar.set_position(last_progress.finished());
+                bar.set_position(position(&last_progress));
                 bar.finish_with_message(format!(
                     "{} | reconnects {}",
                     counts(&last_progress),
@@ -261,6 +275,10 @@ async fn connect(args: &Args) -> anyhow::Result<(Client, Option<kataven_emulator
     Ok((client, Some(emulator)))
 }
 
+fn position(progress: &CampaignProgress) -> u64 {
+    u64::try_from(progress.finished()).unwrap_or(0)
+}
+
 fn counts(progress: &CampaignProgress) -> String {
     format!(
         "completed {} no answer {} busy {} failed {} pending {}",
@@ -299,8 +317,7 @@ async fn print_unfinished(campaigns: &kataven::Campaigns, campaign_id: &str) -> 
         let mut contacts = campaigns
             .list_contacts(campaign_id)
             .status(status)
-            .into_stream()
-            .boxed();
+            .into_stream();
         while let Some(contact) = contacts.next().await {
             let contact = contact?;
             let reason = contact
@@ -313,7 +330,7 @@ async fn print_unfinished(campaigns: &kataven::Campaigns, campaign_id: &str) -> 
                     .custom_fields
                     .get("first_name")
                     .cloned()
-                    .unwrap_or_default();
+                    .unwrap_or_else(|| contact.id.clone());
                 shown.push((
                     contact.phone_number,
                     name,
@@ -331,7 +348,8 @@ async fn print_unfinished(campaigns: &kataven::Campaigns, campaign_id: &str) -> 
         return Ok(());
     }
 
-    println!("\n{total} contacts did not complete:");
+    let noun = if total == 1 { "contact" } else { "contacts" };
+    println!("\n{total} {noun} did not complete:");
     println!(
         "{:<18} {:<10} {:<10} {:>8}  reason",
         "phone_number", "first_name", "status", "attempts"

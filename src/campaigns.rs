@@ -3,7 +3,8 @@
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 
-use futures::Stream;
+use futures::stream::BoxStream;
+use futures::StreamExt;
 
 use crate::client::Client;
 use crate::error::{Error, ErrorKind, Result};
@@ -274,7 +275,8 @@ impl ListContacts {
     /// Walks every page from this one on, yielding contacts one by one.
     ///
     /// A page is requested only when the previous one is used up. The
-    /// stream ends after the last page, or after the first error.
+    /// stream ends after the last page, or after the first error. It is
+    /// boxed, so `next()` works on it without pinning.
     ///
     /// ```no_run
     /// # async fn run(client: kataven::Client) -> kataven::Result<()> {
@@ -289,7 +291,7 @@ impl ListContacts {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn into_stream(self) -> impl Stream<Item = Result<Contact>> + Send + 'static {
+    pub fn into_stream(self) -> BoxStream<'static, Result<Contact>> {
         struct State {
             request: Option<ListContacts>,
             buffered: std::vec::IntoIter<Contact>,
@@ -325,6 +327,7 @@ impl ListContacts {
                 state.buffered = page.items.into_iter();
             }
         })
+        .boxed()
     }
 }
 

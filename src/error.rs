@@ -295,10 +295,14 @@ impl fmt::Display for Error {
                 )?;
             }
             (Some(status), None) => write!(f, "the Hub answered {status}")?,
+            // A CSV error's message starts with its own summary.
+            _ if inner.kind == ErrorKind::Csv && inner.message.is_some() => {}
             _ => f.write_str(kind_summary(inner.kind))?,
         }
         if let Some(message) = &inner.message {
-            if inner.status.is_some() || inner.hub.is_some() {
+            if inner.kind == ErrorKind::Csv && inner.status.is_none() {
+                f.write_str(message)?;
+            } else if inner.status.is_some() || inner.hub.is_some() {
                 write!(f, "; {message}")?;
             } else {
                 write!(f, ": {message}")?;

@@ -31,8 +31,10 @@ impl ContactStatus {
 }
 
 impl CampaignProgress {
-    /// The number of contacts with a final status.
-    pub fn finished(&self) -> u64 {
+    /// Counts the contacts with a final status, in the same type as
+    /// `total`, so `progress.finished() == progress.total` once every
+    /// contact is final.
+    pub fn finished(&self) -> i64 {
         [
             self.completed,
             self.no_answer,
@@ -41,7 +43,6 @@ impl CampaignProgress {
             self.cancelled,
         ]
         .into_iter()
-        .map(|count| u64::try_from(count).unwrap_or(0))
-        .sum()
+        .fold(0, i64::saturating_add)
     }
 }

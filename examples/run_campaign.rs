@@ -3,7 +3,8 @@
 //! ```text
 //! cargo run --example run_campaign -- [CSV] [--name NAME] [--agent-id ID]
 //!     [--phone-number-id ID] [--max-concurrent-calls N] [--retries-per-contact N]
-//!     [--retry-delay-seconds N] [--delimiter C] [--phone-column NAME] [--time-scale X]
+//!     [--retry-delay-seconds N] [--delimiter C] [--phone-column NAME] [--encoding NAME]
+//!     [--time-scale X]
 //! ```
 //!
 //! With `KATAVEN_BASE_URL` set, it runs against that Hub with the key in
@@ -21,6 +22,7 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
+use kataven::csv::Encoding;
 use kataven::events::StreamItem;
 use kataven::models::{CampaignProgress, ContactStatus};
 use kataven::{Client, Contacts};
@@ -28,7 +30,7 @@ use kataven::{Client, Contacts};
 const DEFAULT_CSV: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/contacts.csv");
 const USAGE: &str = "usage: run_campaign [CSV] [--name NAME] [--agent-id ID] [--phone-number-id ID] \
 [--max-concurrent-calls N] [--retries-per-contact N] [--retry-delay-seconds N] [--delimiter C] \
-[--phone-column NAME] [--time-scale X]
+[--phone-column NAME] [--encoding NAME] [--time-scale X]
 
   CSV                       contacts file with a phone_number column (default: examples/contacts.csv)
   --name NAME               campaign name (default: \"Renewal reminders\")
@@ -39,6 +41,8 @@ const USAGE: &str = "usage: run_campaign [CSV] [--name NAME] [--agent-id ID] [--
   --retry-delay-seconds N   seconds before a retry, 60 to 86400 (default: 120)
   --delimiter C             the CSV's one-byte delimiter, such as ';' (default: ',')
   --phone-column NAME       the column that holds the phone numbers (default: phone_number)
+  --encoding NAME           the CSV's encoding: utf-8, windows-1252, latin-1, utf-16le or utf-16be
+                            (default: utf-8)
   --time-scale X            emulator only: simulated seconds per real second (default: 120)";
 
 struct Args {
@@ -90,6 +94,18 @@ fn parse_args() -> anyhow::Result<Args> {
                 };
                 args.csv_options = args.csv_options.delimiter(*byte);
             }
+            "--encoding" => {
+                let name = value("--encoding")?;
+                let encoding = match name.to_ascii_lowercase().as_str() {
+                    "utf-8" | "utf8" => Encoding::Utf8,
+                    "windows-1252" | "cp1252" => Encoding::Windows1252,
+                    "latin-1" | "latin1" | "iso-8859-1" => Encoding::Latin1,
+                    "utf-16le" => Encoding::Utf16Le,
+                    "utf-16be" => Encoding::Utf16Be,
+                    _ => bail!("unknown encoding {name:?}\n{USAGE}"),
+                };
+                args.csv_options = args.csv_options.encoding(encoding);
+            }
             "--phone-column" => {
                 args.csv_options = args.csv_options.phone_column(value("--phone-column")?);
             }
@@ -125,8 +141,8 @@ async fn main() -> anyhow::Result<()> {
         .with_context(|| format!("cannot read {}", args.csv.display()))?;
     if !report.is_valid() {
         eprintln!(
-            "{} is not a valid contacts file (the options --delimiter and --phone-column set \
-             CsvOptions here):",
+            "{} is not a valid contacts file (the options --delimiter, --phone-column and \
+             --encoding set CsvOptions here):",
             args.csv.display()
         );
         for problem in report.problems() {
@@ -135,9 +151,14 @@ async fn main() -> anyhow::Result<()> {
         std::process::exit(1);
     }
     println!(
-        "Validated {}: {} contacts, columns {}",
+        "Validated {}: {} {}, columns {}",
         args.csv.display(),
         report.contacts(),
+        if report.contacts() == 1 {
+            "contact"
+        } else {
+            "contacts"
+        },
         report.columns().join(", ")
     );
 
@@ -155,8 +176,15 @@ async fn main() -> anyhow::Result<()> {
         .retry_delay_seconds(args.retry_delay_seconds)
         .await?;
     println!(
-        "Created campaign {} ({}) with {} contacts",
-        campaign.id, campaign.status, campaign.progress.total
+        "Created campaign {} ({}) with {} {}",
+        campaign.id,
+        campaign.status,
+        campaign.progress.total,
+        if campaign.progress.total == 1 {
+            "contact"
+        } else {
+            "contacts"
+        }
     );
     campaigns.start(&campaign.id).await?;
     println!(

@@ -136,6 +136,8 @@ impl std::fmt::Debug for ClientBuilder {
             .field("base_url", &self.base_url)
             .field("connect_timeout", &self.connect_timeout)
             .field("request_timeout", &self.request_timeout)
+            .field("upload_timeout", &self.upload_timeout)
+            .field("deadline", &self.deadline)
             .field("retry", &self.retry)
             .finish_non_exhaustive()
     }
@@ -162,13 +164,14 @@ impl Default for ClientBuilder {
 }
 
 impl ClientBuilder {
-    /// The default connect timeout: 10 s.
+    /// Connect timeout: 10 s. This is the default.
     pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-    /// The default timeout of one attempt of a JSON call: 30 s.
+    /// Timeout of one attempt of a JSON call: 30 s. This is the default.
     pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-    /// The default timeout of one attempt of a CSV upload: 10 minutes.
+    /// Timeout of one attempt of a CSV upload: 10 minutes. This is the
+    /// default.
     pub const DEFAULT_UPLOAD_TIMEOUT: Duration = Duration::from_secs(600);
-    /// The default limit on a JSON response body: 16 MiB.
+    /// Limit on a JSON response body: 16 MiB. This is the default.
     pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 16 * 1024 * 1024;
 
     /// Sets the API key, sent as `Authorization: Bearer <key>`. Required.
@@ -203,7 +206,7 @@ impl ClientBuilder {
         Ok(self)
     }
 
-    /// Sets how long connecting may take. The default is
+    /// Sets how long connecting may take, per attempt. The default is
     /// [`DEFAULT_CONNECT_TIMEOUT`](Self::DEFAULT_CONNECT_TIMEOUT). Ignored
     /// with [`http_client`](Self::http_client), whose own setting applies.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
@@ -221,15 +224,44 @@ impl ClientBuilder {
         self
     }
 
-    /// Sets how long one attempt of a CSV upload may take. The default is
+    /// Sets how long one attempt of a CSV upload (`create`) may take, from
+    /// sending to the end of the response body. The default is
     /// [`DEFAULT_UPLOAD_TIMEOUT`](Self::DEFAULT_UPLOAD_TIMEOUT).
     pub fn upload_timeout(mut self, timeout: Duration) -> Self {
         self.upload_timeout = Some(timeout);
         self
     }
 
-    /// Sets a deadline for a whole call, retries included: no retry starts
-    /// after it. There is none by default.
+    /// Sets a deadline for a whole call: every attempt and every delay
+    /// between attempts. By default, calls have no deadline.
+    ///
+    /// An attempt still in flight when the deadline passes is cancelled,
+    /// and the call fails with an error of kind
+    /// [`Timeout`](crate::ErrorKind::Timeout). A retry whose delay would end
+    /// after the deadline is not made, and the call returns the last
+    /// failure at once. The per-attempt timeouts still apply within the
+    /// deadline. For `create`, the deadline starts once the CSV has been
+    /// read and validated, when the first upload begins. Event streams have
+    /// no deadline, because they use the idle timeout
+    /// ([`event_idle_timeout`](Self::event_idle_timeout)) instead.
+    ///
+    /// NOTE: when a retried lifecycle transition finds the transition
+    /// already made (409 `invalid_transition`), the call reads the campaign
+    /// with a GET that has a deadline of its own, so such a call can take up
+    /// to twice the deadline.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// // Each attempt may take 10 s, but a call gives up after 15 s in all.
+    /// let client = kataven::Client::builder()
+    ///     .api_key("kv_test_123")
+    ///     .base_url("http://127.0.0.1:8080")
+    ///     .request_timeout(Duration::from_secs(10))
+    ///     .deadline(Duration::from_secs(15))
+    ///     .build()?;
+    /// # Ok::<(), kataven::Error>(())
+    /// ```
     pub fn deadline(mut self, deadline: Duration) -> Self {
         self.deadline = Some(deadline);
         self
@@ -324,9 +356,10 @@ impl ClientBuilder {
     /// absolute `https://` URL (or `http://` on a loopback host, or
     /// anywhere with [`allow_insecure_http`](Self::allow_insecure_http)),
     /// has a user name, password, query or fragment; when a default header
-    /// is invalid or is `Authorization`; or when the HTTP client cannot be
-    /// built.
+    /// is invalid or is `Authorization`; when a timeout or the deadline is
+    /// zero; or when the HTTP client cannot be built.
     pub fn build(self) -> Result<Client> {
+        check_durations(&self)?;
         let api_key = match self.api_key {
             Some(key) => ApiKey::new(key)?,
             None => {
@@ -392,6 +425,26 @@ fn read_env(name: &str) -> Result<Option<String>> {
             Err(Error::config(format!("{name} is not valid Unicode")))
         }
     }
+}
+
+/// Rejects a zero timeout or deadline, which would fail every call before
+/// it could be sent.
+fn check_durations(builder: &ClientBuilder) -> Result<()> {
+    let settings = [
+        ("connect_timeout", Some(builder.connect_timeout)),
+        ("request_timeout", builder.request_timeout),
+        ("upload_timeout", builder.upload_timeout),
+        ("deadline", builder.deadline),
+    ];
+    for (name, duration) in settings {
+        if duration.is_some_and(|duration| duration.is_zero()) {
+            return Err(Error::config(format!(
+                "ClientBuilder::{name} is zero, which would fail every call; set a duration \
+                 above zero"
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn build_headers(pairs: &[(String, String)]) -> Result<HeaderMap> {
@@ -462,7 +515,42 @@ fn is_loopback(url: &url::Url) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::validate_base_url;
+    use std::time::Duration;
+
+    use super::{validate_base_url, ClientBuilder};
+    use crate::ErrorKind;
+
+    fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+            .api_key("kv_test_123")
+            .base_url("http://127.0.0.1:9")
+    }
+
+    #[test]
+    fn zero_durations_rejected() {
+        let cases = [
+            ("connect_timeout", builder().connect_timeout(Duration::ZERO)),
+            ("request_timeout", builder().request_timeout(Duration::ZERO)),
+            ("upload_timeout", builder().upload_timeout(Duration::ZERO)),
+            ("deadline", builder().deadline(Duration::ZERO)),
+        ];
+        for (name, case) in cases {
+            let error = case.build().unwrap_err();
+            assert_eq!(error.kind(), ErrorKind::Config, "{name}");
+            assert!(error.to_string().contains(name), "{error}");
+        }
+    }
+
+    #[test]
+    fn positive_durations_accepted() {
+        let client = builder()
+            .connect_timeout(Duration::from_millis(1))
+            .request_timeout(Duration::from_millis(1))
+            .upload_timeout(Duration::from_millis(1))
+            .deadline(Duration::from_millis(1))
+            .build();
+        assert!(client.is_ok());
+    }
 
     #[test]
     fn base_url_trailing_slash_removed() {

@@ -2,6 +2,7 @@
 //! response size limit, the request span, and the mapping of failures to
 //! [`Error`].
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -338,21 +339,80 @@ pub(crate) fn status_error(status: StatusCode, headers: &HeaderMap, body: &[u8])
     Failure { error, retry_after }
 }
 
+/// Builds the Hub error of an error body, with bearer credentials redacted
+/// from its message and details.
 fn hub_error(body: crate::generated::types::Error) -> HubError {
+    let mut details = body.details;
+    for value in details.values_mut() {
+        redact_json(value);
+    }
     HubError {
         code: body.code,
-        message: body.message,
-        details: (!body.details.is_empty()).then_some(body.details),
+        message: redact_bearer(&body.message).into_owned(),
+        details: (!details.is_empty()).then_some(details),
     }
 }
 
-/// A short, printable excerpt of a body, for error messages.
+fn redact_json(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::String(text) => {
+            if let Cow::Owned(redacted) = redact_bearer(text) {
+                *text = redacted;
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(redact_json),
+        serde_json::Value::Object(fields) => fields.values_mut().for_each(redact_json),
+        _ => {}
+    }
+}
+
+/// Replaces the credential after each `Bearer` in `text` with `<redacted>`.
+///
+/// Error pages of some proxies, and messages of some servers, quote the
+/// request's `Authorization` header. Body excerpts and the Hub's error
+/// messages and details pass through this function before they enter an
+/// error, so the API key stays out of errors and logs. The credential is
+/// everything up to the next white space, so markup or quotes right after
+/// it are redacted too.
+pub(crate) fn redact_bearer(text: &str) -> Cow<'_, str> {
+    const SCHEME: &str = "bearer";
+    // ASCII lowercasing keeps every byte offset, so offsets found in
+    // `lower` are character boundaries of `text`.
+    let lower = text.to_ascii_lowercase();
+    let mut redacted = String::new();
+    let mut copied = 0;
+    let mut search = 0;
+    while let Some(found) = lower.get(search..).and_then(|rest| rest.find(SCHEME)) {
+        let after_scheme = search + found + SCHEME.len();
+        let rest = text.get(after_scheme..).unwrap_or_default();
+        let token_start = after_scheme + (rest.len() - rest.trim_start_matches([' ', '\t']).len());
+        let token = text.get(token_start..).unwrap_or_default();
+        let token_len = token.find(char::is_whitespace).unwrap_or(token.len());
+        if token_start == after_scheme || token_len == 0 {
+            search = after_scheme;
+            continue;
+        }
+        redacted.push_str(text.get(copied..token_start).unwrap_or_default());
+        redacted.push_str("<redacted>");
+        copied = token_start + token_len;
+        search = copied;
+    }
+    if copied == 0 {
+        return Cow::Borrowed(text);
+    }
+    redacted.push_str(text.get(copied..).unwrap_or_default());
+    Cow::Owned(redacted)
+}
+
+/// Returns a short, printable excerpt of a body for error messages, with
+/// bearer credentials redacted.
 pub(crate) fn excerpt(body: &[u8]) -> String {
     const MAX_CHARS: usize = 200;
     if body.is_empty() {
         return "empty body".to_owned();
     }
-    let text = String::from_utf8_lossy(body);
+    let lossy = String::from_utf8_lossy(body);
+    let text = redact_bearer(&lossy);
     let mut excerpt: String = text
         .chars()
         .take(MAX_CHARS)
@@ -411,7 +471,8 @@ async fn map_generated_error(
                     .with_status(status)
                     .with_request_id(meta.request_id.clone())
                     .with_message(format!(
-                        "the body does not match the spec's schema ({source}): {}",
+                        "the body does not match the spec's schema ({}): {}",
+                        redact_bearer(&source.to_string()),
                         excerpt(&body)
                     ))
                     .into()
@@ -464,5 +525,58 @@ impl progenitor_client::ClientHooks<Transport> for crate::generated::Client {
                 Some(settings.max_response_bytes),
             )
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_credentials_redacted() {
+        let cases = [
+            (
+                "Authorization: Bearer kv_1 rest",
+                "Authorization: Bearer <redacted> rest",
+            ),
+            (
+                "authorization: bearer\tkv_1",
+                "authorization: bearer\t<redacted>",
+            ),
+            ("<td>BEARER kv_1</td>", "<td>BEARER <redacted>"),
+            (
+                "\"Bearer kv_1\", \"Bearer kv_2\"",
+                "\"Bearer <redacted> \"Bearer <redacted>",
+            ),
+            ("é Bearer kv_é\r\nnext", "é Bearer <redacted>\r\nnext"),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(redact_bearer(text), expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn text_without_credentials_kept() {
+        for text in [
+            "",
+            "bearer",
+            "Bearer ",
+            "Bearer\n",
+            "bearers",
+            "no key here",
+        ] {
+            assert!(
+                matches!(redact_bearer(text), Cow::Borrowed(kept) if kept == text),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn excerpt_redacts_before_truncating() {
+        let body = format!("{}Bearer {}", "x".repeat(150), "k".repeat(100));
+        let excerpt = excerpt(body.as_bytes());
+        assert!(excerpt.contains("Bearer <redacted>"), "{excerpt}");
+        assert!(!excerpt.contains("kkk"), "{excerpt}");
     }
 }

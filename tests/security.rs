@@ -4,8 +4,9 @@ mod support;
 
 use std::sync::{Arc, Mutex};
 
+use futures::StreamExt;
 use kataven::{Contacts, ErrorKind};
-use support::{campaign_json, Reply, TestServer, API_KEY};
+use support::{campaign_json, Reply, Step, TestServer, API_KEY};
 
 const ID: &str = "cmp_0123456789abcdef";
 
@@ -154,5 +155,97 @@ async fn key_absent_from_logs_and_errors() {
         logs.contains("retrying Hub request"),
         "the capture works: {logs}"
     );
+    assert!(!logs.contains(API_KEY), "{logs}");
+}
+
+/// Runs an event stream through reconnects (a reset, a 503, a silent
+/// connection) to a final 404, with every log level on, then checks that
+/// neither the logs nor the stream's error mention the key.
+#[tokio::test]
+async fn key_absent_from_stream_errors_and_logs() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let server = TestServer::sequence(vec![
+        Reply::events(vec![
+            Step::Send(b"id: 1\ndata: {}\n\n".to_vec()),
+            Step::Reset,
+        ]),
+        Reply::error(503, "unavailable", "restarting").with_header("retry-after", "0"),
+        Reply::events(vec![Step::Hang]),
+        Reply::error(404, "not_found", "no such campaign"),
+    ])
+    .await;
+    let client = server
+        .builder()
+        .event_idle_timeout(std::time::Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let items: Vec<_> = client
+        .campaigns()
+        .stream_events(ID)
+        .unwrap()
+        .collect()
+        .await;
+
+    let error = items.last().unwrap().as_ref().unwrap_err();
+    assert!(error.is_not_found(), "{error:?}");
+    assert!(!error.to_string().contains(API_KEY), "{error}");
+    assert!(!format!("{error:?}").contains(API_KEY), "{error:?}");
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logs.contains("reconnecting event stream"),
+        "the capture works: {logs}"
+    );
+    assert!(!logs.contains(API_KEY), "{logs}");
+}
+
+/// A proxy that echoes the request's headers in its error page, or a Hub
+/// message that quotes the `Authorization` header, does not carry the key
+/// into errors or logs.
+#[tokio::test]
+async fn echoed_authorization_redacted() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let echo = format!("GET /api/v1/campaigns\r\nAuthorization: Bearer {API_KEY}\r\n");
+    let html = Reply::Full {
+        status: 502,
+        headers: vec![("content-type".into(), "text/html".into())],
+        body: format!("<pre>{echo}</pre>").into_bytes(),
+    };
+    let json = Reply::error(400, "invalid_request", &format!("bad header {echo}"));
+    let server = TestServer::sequence(vec![html.clone(), html, json.clone(), json]).await;
+    let client = server
+        .builder()
+        .retry_policy(kataven::RetryPolicy::default().max_retries(1))
+        .build()
+        .unwrap();
+    let campaigns = client.campaigns();
+    let errors = [
+        campaigns.get(ID).await.unwrap_err(),
+        campaigns.get(ID).await.unwrap_err(),
+    ];
+
+    for error in &errors {
+        assert!(!error.to_string().contains(API_KEY), "{error}");
+        assert!(!format!("{error:?}").contains(API_KEY), "{error:?}");
+    }
+    assert!(
+        errors[0].to_string().contains("Bearer <redacted>"),
+        "{}",
+        errors[0]
+    );
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(!logs.contains(API_KEY), "{logs}");
 }

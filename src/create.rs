@@ -660,10 +660,10 @@ async fn decode_campaign(
         Error::new(ErrorKind::Decode)
             .with_status(status)
             .with_request_id(transport::request_id(&headers))
-            .with_message(format!(
+            .with_message(transport::redact_bearer(&format!(
                 "the body is not the spec's Campaign ({source}): {}",
                 transport::excerpt(&body)
-            ))
+            )))
             .into()
     })
 }

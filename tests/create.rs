@@ -247,7 +247,8 @@ async fn missing_header_case() {
 
 #[tokio::test]
 async fn every_invalid_file_sends_nothing() {
-    let invalid: [&[u8]; 8] = [
+    let invalid: [&[u8]; 9] = [
+        b"phone_number\n12025550101.0\n",
         b"",
         b"phone_number\n",
         b"name\nAna\n",

@@ -61,6 +61,12 @@ impl CsvProblem {
             CsvProblemKind::MissingPhoneColumn { expected, found } => {
                 write!(f, "the header has no {expected:?} column")?;
                 match found {
+                    Some(found) if found == PHONE_NUMBER => write!(
+                        f,
+                        ", but it has a {PHONE_NUMBER:?} column, which is the phone column \
+                         by default. Remove the `CsvOptions::phone_column({expected:?})` \
+                         option, or name a column that the header has."
+                    ),
                     Some(found) => write!(
                         f,
                         ", but it has a column named {found:?}. Pass \
@@ -173,7 +179,23 @@ impl CsvProblem {
                         "it has {digits} digits, and E.164 allows at most {MAX_DIGITS}. \
                          Correct the number."
                     ),
+                    PhoneNumberIssue::DecimalFraction => f.write_str(
+                        "it ends in a decimal fraction, as a data tool writes a number it \
+                         stored as a float, and the zeros would be dialled as extra digits. \
+                         Remove the fraction, or export the column as text.",
+                    ),
                 }
+            }
+            CsvProblemKind::ScientificNotation
+                if super::phone::scientific_digits_complete(value) =>
+            {
+                write!(
+                    f,
+                    "the phone number {value:?} is in scientific notation. Its digits are \
+                     all there, but a spreadsheet turned it into a number, which also drops \
+                     a leading \"+\" or zeros. Format the column as text and export it again, \
+                     or write the number out in full."
+                )
             }
             CsvProblemKind::ScientificNotation => write!(
                 f,

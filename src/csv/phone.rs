@@ -43,7 +43,9 @@ pub(super) fn check_phone_number(value: &[u8]) -> PhoneCheck {
         }
     }
 
-    if digits < MIN_DIGITS {
+    if is_float_artifact(body) {
+        PhoneCheck::Invalid(PhoneNumberIssue::DecimalFraction)
+    } else if digits < MIN_DIGITS {
         PhoneCheck::Invalid(PhoneNumberIssue::TooFewDigits(digits))
     } else if digits > MAX_DIGITS {
         PhoneCheck::Invalid(PhoneNumberIssue::TooManyDigits(digits))
@@ -65,6 +67,35 @@ fn check_other_character(value: &[u8], rest: &[u8]) -> PhoneCheck {
         .next()
         .unwrap_or(char::REPLACEMENT_CHARACTER);
     PhoneCheck::Invalid(PhoneNumberIssue::InvalidCharacter(character))
+}
+
+/// Returns whether the value is digits, one `.` and one or two zeros, such
+/// as `12025550101.0`: a number that a data tool stored as a float. Longer
+/// zero runs (`555.0000`) can be real digit groups, so they are allowed.
+fn is_float_artifact(body: &[u8]) -> bool {
+    let Some(point) = body.iter().position(|byte| *byte == b'.') else {
+        return false;
+    };
+    let whole = body.get(..point).unwrap_or_default();
+    let fraction = body.get(point + 1..).unwrap_or_default();
+    !whole.is_empty() && whole.iter().all(u8::is_ascii_digit) && matches!(fraction, b"0" | b"00")
+}
+
+/// Returns whether a value in scientific notation still has all the digits
+/// of a whole number, as `1.2025550101E+10` has: the digits after the point
+/// are exactly as many as the exponent.
+pub(super) fn scientific_digits_complete(value: &str) -> bool {
+    let value = trim_blanks(value);
+    let Some((mantissa, exponent)) = value.split_once(['E', 'e']) else {
+        return false;
+    };
+    let fraction_digits = mantissa
+        .split_once(['.', ','])
+        .map_or(0, |(_, fraction)| fraction.len());
+    exponent
+        .trim_start_matches('+')
+        .parse::<usize>()
+        .is_ok_and(|exponent| exponent == fraction_digits)
 }
 
 /// Trims the spaces and tabs around a value.
@@ -204,6 +235,40 @@ mod tests {
             check_phone_number(b"+1234567890123456"),
             PhoneCheck::Invalid(PhoneNumberIssue::TooManyDigits(16))
         );
+    }
+
+    #[test]
+    fn float_artifacts_rejected() {
+        for value in ["12025550101.0", "+12025550101.00", " 4420794600.0 "] {
+            assert_eq!(
+                check_phone_number(value.as_bytes()),
+                PhoneCheck::Invalid(PhoneNumberIssue::DecimalFraction),
+                "{value}"
+            );
+        }
+    }
+
+    #[test]
+    fn dotted_groups_still_valid() {
+        for value in [
+            "202.555.0100",
+            "555.0000.123",
+            "+1 202.555.0100",
+            "2025550.100",
+        ] {
+            assert_eq!(
+                check_phone_number(value.as_bytes()),
+                PhoneCheck::Valid,
+                "{value}"
+            );
+        }
+    }
+
+    #[test]
+    fn scientific_digits_complete_detected() {
+        assert!(scientific_digits_complete("1.2025550101E+10"));
+        assert!(!scientific_digits_complete("1.20256E+10"));
+        assert!(!scientific_digits_complete("12E3"));
     }
 
     #[test]

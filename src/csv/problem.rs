@@ -247,6 +247,10 @@ pub enum PhoneNumberIssue {
     TooFewDigits(usize),
     /// The value has more than 15 digits, the maximum of E.164.
     TooManyDigits(usize),
+    /// The value is digits followed by `.0` or `.00`, as data tools write a
+    /// number stored as a float. Dialled as written, the zeros would be
+    /// extra digits of another number.
+    DecimalFraction,
 }
 
 /// Truncates a value to 64 characters, appending `…` when it is cut.

@@ -35,15 +35,21 @@ pub(super) fn check_phone_number(value: &[u8]) -> PhoneCheck {
 
     let body = value.strip_prefix(b"+").unwrap_or(value);
     let mut digits = 0;
-    for (index, byte) in body.iter().enumerate() {
-        match byte {
-            b'0'..=b'9' => digits += 1,
-            b' ' | b'-' | b'.' | b'(' | b')' => {}
-            _ => return check_other_character(value, body.get(index..).unwrap_or_default()),
+    let mut has_point = false;
+    for (index, &byte) in body.iter().enumerate() {
+        match BYTE_CLASSES[usize::from(byte)] {
+            ByteClass::Digit => digits += 1,
+            ByteClass::Point => has_point = true,
+            ByteClass::Separator => {}
+            ByteClass::Other => {
+                return check_other_character(value, body.get(index..).unwrap_or_default())
+            }
         }
     }
 
-    if is_float_artifact(body) {
+    // The float check scans the value again, so it runs only on values with
+    // a point, which few phone numbers have.
+    if has_point && is_float_artifact(body) {
         PhoneCheck::Invalid(PhoneNumberIssue::DecimalFraction)
     } else if digits < MIN_DIGITS {
         PhoneCheck::Invalid(PhoneNumberIssue::TooFewDigits(digits))
@@ -53,6 +59,34 @@ pub(super) fn check_phone_number(value: &[u8]) -> PhoneCheck {
         PhoneCheck::Valid
     }
 }
+
+/// The class of a byte in a phone number.
+#[derive(Clone, Copy)]
+enum ByteClass {
+    Digit,
+    /// `.`, a separator that may also start a float's fraction.
+    Point,
+    /// Space, `-`, `(` or `)`.
+    Separator,
+    Other,
+}
+
+/// The class of every byte value, so that the check of a byte is one
+/// table lookup.
+static BYTE_CLASSES: [ByteClass; 256] = {
+    let mut classes = [ByteClass::Other; 256];
+    let mut digit = b'0';
+    while digit <= b'9' {
+        classes[digit as usize] = ByteClass::Digit;
+        digit += 1;
+    }
+    classes[b'.' as usize] = ByteClass::Point;
+    classes[b' ' as usize] = ByteClass::Separator;
+    classes[b'-' as usize] = ByteClass::Separator;
+    classes[b'(' as usize] = ByteClass::Separator;
+    classes[b')' as usize] = ByteClass::Separator;
+    classes
+};
 
 /// Checks a value with a character that is not allowed in a phone number,
 /// which starts `rest`: the value may be in scientific notation, which

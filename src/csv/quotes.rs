@@ -63,14 +63,9 @@ pub(super) fn scan_quotes(record: &[u8], delimiter: u8, first_quote: usize) -> Q
 }
 
 /// Returns the index of the next quote from `start` on.
-///
-/// A plain loop, because quoted values are short and `memchr` costs more to
-/// set up than it saves on them.
 fn find_quote(record: &[u8], start: usize) -> Option<usize> {
     let rest = record.get(start..)?;
-    rest.iter()
-        .position(|&byte| byte == b'"')
-        .map(|index| start + index)
+    memchr::memchr(b'"', rest).map(|index| start + index)
 }
 
 /// Returns the raw text of a field: through its delimiter or line break, or

@@ -134,7 +134,17 @@ impl Transport {
         tracing::debug!("Hub response received");
         let _ = LAST_RESPONSE.try_with(|last| *last.borrow_mut() = meta);
 
+        // hyper stops reading at the declared Content-Length, so a body that
+        // declares a length within the limit cannot pass it and needs no
+        // wrapper; only bodies without a length, or with a larger one, do.
         Ok(match body_limit {
+            Some(limit)
+                if response
+                    .content_length()
+                    .is_some_and(|length| length <= limit) =>
+            {
+                response
+            }
             Some(limit) => limit_body(response, limit),
             None => response,
         })
@@ -160,7 +170,9 @@ impl Transport {
             .deadline
             .map(|deadline| tokio::time::Instant::now() + deadline);
         retry::run(&settings.retry, operation, deadline, |_| {
-            let future = call();
+            // Boxed, because the generated future is several kilobytes and
+            // would otherwise be copied into every retry and caller future.
+            let future = Box::pin(call());
             async move {
                 let (result, meta) = LAST_RESPONSE
                     .scope(RefCell::new(ResponseMeta::default()), async move {

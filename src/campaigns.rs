@@ -175,8 +175,8 @@ impl Campaigns {
         };
 
         // A retry after an attempt that may have reached the Hub can find
-        // the transition already made; the campaign then has the target
-        // status, and the call did what was asked.
+        // the transition already made. The campaign then has the target
+        // status, so the call did what was requested.
         match result {
             Err(error)
                 if error.is_invalid_transition()

@@ -13,9 +13,9 @@ use crate::retry::RetryPolicy;
 use crate::secret::ApiKey;
 use crate::transport::{Settings, Transport};
 
-/// The environment variable that holds the API key.
+/// The environment variable that contains the API key.
 pub const API_KEY_ENV: &str = "KATAVEN_API_KEY";
-/// The environment variable that holds the Hub's base URL.
+/// The environment variable that contains the Hub's base URL.
 pub const BASE_URL_ENV: &str = "KATAVEN_BASE_URL";
 /// The Hub's base URL, from the spec's `servers` entry.
 pub const DEFAULT_BASE_URL: &str = "https://hub.kataven.ai";

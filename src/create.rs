@@ -185,11 +185,11 @@ impl CreateCampaign {
     pub const RETRIES_PER_CONTACT_RANGE: std::ops::RangeInclusive<u32> = 0..=10;
     /// The allowed range of `retry_delay_seconds`.
     pub const RETRY_DELAY_SECONDS_RANGE: std::ops::RangeInclusive<u32> = 60..=86_400;
-    /// The longest campaign name, in characters.
+    /// The maximum length of a campaign name, in characters.
     pub const MAX_NAME_CHARS: usize = 200;
-    /// The longest agent or phone number id, in characters.
+    /// The maximum length of an agent or phone number id, in characters.
     pub const MAX_REFERENCE_CHARS: usize = 64;
-    /// The longest idempotency key, in bytes.
+    /// The maximum length of an idempotency key, in bytes.
     pub const MAX_IDEMPOTENCY_KEY_BYTES: usize = 255;
 
     /// Sets the most calls of this campaign in flight at once, from 1 to

@@ -16,7 +16,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// It is one pointer wide, so results stay cheap to move. [`kind`](Self::kind)
 /// classifies the failure, and helpers such as `is_not_found` and
 /// `is_conflict` check the common cases.
-/// [`may_have_reached_hub`](Self::may_have_reached_hub) tells whether the Hub
+/// [`may_have_reached_hub`](Self::may_have_reached_hub) reports whether the Hub
 /// may have acted on the request, which matters before repeating a call by
 /// hand.
 pub struct Error {
@@ -56,7 +56,7 @@ pub enum ErrorKind {
     /// The request or response failed in transit after the connection was
     /// made, for example a reset connection. The Hub may have received it.
     Transport,
-    /// The Hub answered with an error status (4XX or 5XX).
+    /// The Hub responded with an error status (4XX or 5XX).
     Status,
     /// The Hub's response was not what the spec describes: not JSON, not the
     /// expected schema, an unexpected status, or larger than the limit.
@@ -143,7 +143,7 @@ impl Error {
     }
 
     /// Whether an attempt before the last one may have reached the Hub, so
-    /// that the last attempt's answer can reflect the earlier one's effect.
+    /// that the last attempt's response can reflect the earlier one's effect.
     pub(crate) fn earlier_attempt_may_have_reached_hub(&self) -> bool {
         self.inner.earlier_attempt_reached_hub
     }
@@ -163,7 +163,7 @@ impl Error {
         self.inner.operation
     }
 
-    /// The HTTP status the Hub answered with, if it answered.
+    /// The HTTP status of the Hub's response, if it responded.
     pub fn status(&self) -> Option<StatusCode> {
         self.inner.status
     }

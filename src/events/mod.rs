@@ -15,10 +15,10 @@
 //!
 //! # Reconnects
 //!
-//! When the connection fails, goes silent for longer than the idle timeout,
-//! or ends before the `end` marker, the stream reconnects with
-//! `Last-Event-ID`, after the delay the Hub asked for with `retry:` (capped
-//! by the maximum reconnect delay) or, when it asked for none, an
+//! The stream reconnects with `Last-Event-ID` when the connection fails,
+//! goes silent for longer than the idle timeout, or ends before the `end`
+//! marker. It first waits the delay the Hub requested with `retry:`, capped
+//! by the maximum reconnect delay. Without a `retry:` value, it waits an
 //! exponential backoff with full jitter. An event whose numeric id is not
 //! above the last one delivered is skipped, so the caller receives every
 //! event once, in order. After [`max_reconnects`](crate::ClientBuilder::max_reconnects)
@@ -184,8 +184,8 @@ pub enum UnrecognizedReason {
     /// The event name is not one of [`names`]; a block without `event:` is
     /// named `message`.
     UnknownName(String),
-    /// The name is known, but the data does not decode; the message says
-    /// where.
+    /// The name is known, but the data does not decode. The message gives
+    /// the position of the first mismatch.
     InvalidData(String),
 }
 

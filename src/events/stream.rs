@@ -84,7 +84,9 @@ impl EventStream {
         self
     }
 
-    /// Overrides the client's idle timeout for this stream.
+    /// Overrides the client's idle timeout for this stream. A zero duration
+    /// is ignored and the client's timeout stays, because a stream with no
+    /// idle time at all would reconnect forever.
     pub fn idle_timeout(mut self, timeout: Duration) -> Self {
         if let Some(setup) = &mut self.setup {
             if !timeout.is_zero() {

@@ -11,32 +11,44 @@ pub(crate) const MAX_ID_LEN: usize = 64;
 /// empty string, `/`, `..`, `?`, `%`, white space) could change the request
 /// path, so it is rejected before a request is built.
 pub(crate) fn campaign_id(id: &str) -> Result<CampaignId> {
+    if is_campaign_id(id) {
+        // The generated `CampaignId::from_str` would run the spec's regular
+        // expression again; `checks_agree_with_generated_type` below keeps
+        // the two checks the same.
+        return Ok(CampaignId::from_checked(id.to_owned()));
+    }
     let problem = if id.is_empty() {
-        Some("it is empty".to_owned())
+        "it is empty".to_owned()
     } else if id.len() > MAX_ID_LEN {
-        Some(format!(
-            "it is {} bytes long, the maximum is {MAX_ID_LEN}",
-            id.len()
-        ))
+        format!("it is {} bytes long, the maximum is {MAX_ID_LEN}", id.len())
     } else if let Some(bad) = id
         .chars()
         .find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-'))
     {
-        Some(format!("it contains {bad:?}"))
-    } else if !id.starts_with(|c: char| c.is_ascii_alphanumeric()) {
-        Some("it does not start with a letter or digit".to_owned())
+        format!("it contains {bad:?}")
     } else {
-        None
+        "it does not start with a letter or digit".to_owned()
     };
-    if let Some(problem) = problem {
-        return Err(Error::invalid_argument(format!(
-            "invalid campaign id {:?}: {problem}; a campaign id is 1 to {MAX_ID_LEN} ASCII \
-             letters, digits, '_' or '-', as returned in Campaign::id",
-            shorten(id)
-        )));
+    Err(Error::invalid_argument(format!(
+        "invalid campaign id {:?}: {problem}; a campaign id is 1 to {MAX_ID_LEN} ASCII \
+         letters, digits, '_' or '-', as returned in Campaign::id",
+        shorten(id)
+    )))
+}
+
+/// The spec's `CampaignId`: `^[A-Za-z0-9][A-Za-z0-9_-]*$`, 1 to 64 long.
+fn is_campaign_id(id: &str) -> bool {
+    let bytes = id.as_bytes();
+    match bytes.split_first() {
+        Some((first, rest)) => {
+            bytes.len() <= MAX_ID_LEN
+                && first.is_ascii_alphanumeric()
+                && rest
+                    .iter()
+                    .all(|byte| byte.is_ascii_alphanumeric() || *byte == b'_' || *byte == b'-')
+        }
+        None => false,
     }
-    CampaignId::try_from(id)
-        .map_err(|source| Error::invalid_argument(format!("invalid campaign id {id:?}: {source}")))
 }
 
 fn shorten(id: &str) -> String {
@@ -52,6 +64,7 @@ fn shorten(id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::campaign_id;
+    use crate::generated::types::CampaignId;
 
     #[test]
     fn valid_ids_accepted() {
@@ -84,6 +97,55 @@ mod tests {
             assert_eq!(error.kind(), crate::ErrorKind::InvalidArgument, "{id:?}");
             assert!(error.to_string().contains("invalid campaign id"), "{id:?}");
         }
+    }
+
+    #[test]
+    fn checks_agree_with_generated_type() {
+        // The generated type checks the spec's pattern and length; the
+        // handwritten check must accept exactly the same ids, because a
+        // valid id is wrapped without the generated check.
+        let alphabet: Vec<char> = "aZ09_-./%?# \u{0}\u{e9}\u{1F600}".chars().collect();
+        let mut cases: Vec<String> = vec![
+            String::new(),
+            "x".repeat(63),
+            "x".repeat(64),
+            "x".repeat(65),
+            "\u{e9}".repeat(32),
+            format!("a{}", "\u{e9}".repeat(31)),
+        ];
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        for _ in 0..20_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let len = usize::try_from(state % 70).unwrap_or(0);
+            let id: String = (0..len)
+                .map(|index| {
+                    let mixed = state.rotate_left(u32::try_from(index % 64).unwrap_or(0));
+                    // Mostly valid characters, so long valid ids occur too.
+                    if mixed % 8 == 0 {
+                        alphabet[usize::try_from(mixed % 13).unwrap_or(0)]
+                    } else {
+                        alphabet[usize::try_from(mixed % 5).unwrap_or(0)]
+                    }
+                })
+                .collect();
+            cases.push(id);
+        }
+        let mut accepted = 0;
+        for id in &cases {
+            let generated = id.parse::<CampaignId>().is_ok();
+            let handwritten = campaign_id(id);
+            assert_eq!(handwritten.is_ok(), generated, "{id:?}");
+            if let Ok(checked) = handwritten {
+                assert_eq!(checked.as_str(), id);
+                accepted += 1;
+            }
+        }
+        assert!(
+            accepted > 1_000 && accepted < cases.len() - 1_000,
+            "{accepted}"
+        );
     }
 
     #[test]

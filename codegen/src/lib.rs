@@ -12,7 +12,9 @@
 //! 3. hands progenitor a copy of the spec without those operations, with
 //!    every string enum replaced by a forward-compatible enum that keeps
 //!    unknown values (progenitor's own enums reject them);
-//! 4. formats the result with prettyplease.
+//! 4. gives every checked string newtype a crate-private constructor
+//!    without the check, for ids the handwritten layer has checked already;
+//! 5. formats the result with prettyplease.
 //!
 //! Every failure is a [`CodegenError`] naming the file, the operation when
 //! there is one, and what to change.
@@ -23,6 +25,7 @@
 
 mod enums;
 mod error;
+mod newtypes;
 mod spec;
 pub mod surface;
 
@@ -185,6 +188,7 @@ fn format_code(
         reason: format!("progenitor's output does not parse as Rust: {source}"),
     })?;
     enums::insert_into_types_module(file, &mut syntax, enum_schemas)?;
+    newtypes::add_checked_constructors(file, &mut syntax)?;
 
     let body = prettyplease::unparse(&syntax);
     Ok(format!(

@@ -56,12 +56,51 @@ impl std::fmt::Debug for Transport {
 
 /// What the last response of an attempt showed, for errors that progenitor
 /// reports without it (such as a body that is not JSON).
+///
+/// It keeps the header values as they came (cloning one shares its bytes)
+/// and reads them only when an error needs them, so that a successful call
+/// pays for no string copy or date parsing.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ResponseMeta {
     pub(crate) status: Option<StatusCode>,
-    pub(crate) request_id: Option<String>,
-    pub(crate) retry_after: Option<Duration>,
-    pub(crate) content_type: Option<HeaderValue>,
+    request_id: Option<HeaderValue>,
+    retry_after: Option<HeaderValue>,
+    content_type: Option<HeaderValue>,
+}
+
+impl ResponseMeta {
+    fn of(response: &reqwest::Response) -> Self {
+        let headers = response.headers();
+        Self {
+            status: Some(response.status()),
+            request_id: headers.get(REQUEST_ID).cloned(),
+            retry_after: headers.get(reqwest::header::RETRY_AFTER).cloned(),
+            content_type: headers.get(CONTENT_TYPE).cloned(),
+        }
+    }
+
+    /// Returns the `X-Request-Id` header.
+    pub(crate) fn request_id(&self) -> Option<String> {
+        header_text(self.request_id.as_ref())
+    }
+
+    /// Returns the delay that the `Retry-After` header sets.
+    pub(crate) fn retry_after(&self) -> Option<Duration> {
+        parse_retry_after_value(self.retry_after.as_ref()?)
+    }
+
+    /// Returns the headers that an error message reads: the request id and
+    /// the content type.
+    fn headers(&self) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        if let Some(request_id) = &self.request_id {
+            headers.insert(REQUEST_ID, request_id.clone());
+        }
+        if let Some(content_type) = &self.content_type {
+            headers.insert(CONTENT_TYPE, content_type.clone());
+        }
+        headers
+    }
 }
 
 tokio::task_local! {
@@ -121,15 +160,10 @@ impl Transport {
         let _entered = span.enter();
 
         let response = client.execute(request).await?;
-        let meta = ResponseMeta {
-            status: Some(response.status()),
-            request_id: request_id(response.headers()),
-            retry_after: retry_after(response.headers()),
-            content_type: response.headers().get(CONTENT_TYPE).cloned(),
-        };
+        let meta = ResponseMeta::of(&response);
         span.record("status", response.status().as_u16());
-        if let Some(request_id) = &meta.request_id {
-            span.record("request_id", request_id.as_str());
+        if let Some(request_id) = meta.request_id.as_ref().and_then(|id| id.to_str().ok()) {
+            span.record("request_id", request_id);
         }
         tracing::debug!("Hub response received");
         let _ = LAST_RESPONSE.try_with(|last| *last.borrow_mut() = meta);
@@ -151,13 +185,9 @@ impl Transport {
     }
 
     /// Runs a generated call with retries, mapping its failures to [`Error`].
-    pub(crate) async fn run<T, F, Fut>(
-        &self,
-        operation: &'static str,
-        mut call: F,
-    ) -> Result<T, Error>
+    pub(crate) async fn run<T, F, Fut>(&self, operation: &'static str, call: F) -> Result<T, Error>
     where
-        F: FnMut() -> Fut,
+        F: Fn() -> Fut,
         Fut: std::future::Future<
             Output = Result<
                 progenitor_client::ResponseValue<T>,
@@ -169,14 +199,16 @@ impl Transport {
         let deadline = settings
             .deadline
             .map(|deadline| tokio::time::Instant::now() + deadline);
+        let call = &call;
         retry::run(&settings.retry, operation, deadline, |_| {
-            // Boxed, because the generated future is several kilobytes and
-            // would otherwise be copied into every retry and caller future.
-            let future = Box::pin(call());
-            async move {
+            // One box holds the whole attempt, because the generated future,
+            // the task-local scope and the error mapping take kilobytes, and
+            // every move of the caller's future (into a spawned task, say)
+            // would copy them. The generated future is made inside the box.
+            Box::pin(async move {
                 let (result, meta) = LAST_RESPONSE
                     .scope(RefCell::new(ResponseMeta::default()), async move {
-                        let result = future.await;
+                        let result = call().await;
                         let meta = LAST_RESPONSE.with(|last| last.take());
                         (result, meta)
                     })
@@ -185,7 +217,7 @@ impl Transport {
                     Ok(value) => Ok(value.into_inner()),
                     Err(error) => Err(map_generated_error(operation, error, meta).await),
                 }
-            }
+            })
         })
         .await
         .map_err(|error| error.with_operation(operation))
@@ -211,15 +243,21 @@ pub(crate) async fn read_body(response: reqwest::Response, limit: u64) -> Result
 
 /// Returns the `X-Request-Id` header.
 pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get(REQUEST_ID)
+    header_text(headers.get(REQUEST_ID))
+}
+
+fn header_text(value: Option<&HeaderValue>) -> Option<String> {
+    value
         .and_then(|value| value.to_str().ok())
         .map(str::to_owned)
 }
 
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
-    retry::parse_retry_after(value, SystemTime::now())
+    parse_retry_after_value(headers.get(reqwest::header::RETRY_AFTER)?)
+}
+
+fn parse_retry_after_value(value: &HeaderValue) -> Option<Duration> {
+    retry::parse_retry_after(value.to_str().ok()?, SystemTime::now())
 }
 
 /// The error a response body stream returns once it passes the limit.
@@ -309,7 +347,7 @@ pub(crate) fn map_reqwest_error(error: reqwest::Error, meta: &ResponseMeta) -> E
         return Error::new(ErrorKind::Decode)
             .with_message(BodyTooLarge { limit }.to_string())
             .with_reached_hub(true)
-            .with_request_id(meta.request_id.clone());
+            .with_request_id(meta.request_id());
     }
     let base = if error.is_builder() {
         Error::new(ErrorKind::InvalidArgument).with_message("the request could not be built")
@@ -324,7 +362,7 @@ pub(crate) fn map_reqwest_error(error: reqwest::Error, meta: &ResponseMeta) -> E
         Some(status) => base.with_status(status),
         None => base,
     };
-    base.with_request_id(meta.request_id.clone())
+    base.with_request_id(meta.request_id())
         .with_source(error.without_url())
 }
 
@@ -449,7 +487,7 @@ async fn map_generated_error(
         | Generated::InvalidUpgrade(error)
         | Generated::ResponseBodyError(error) => Failure {
             error: map_reqwest_error(error, &meta),
-            retry_after: meta.retry_after,
+            retry_after: meta.retry_after(),
         },
         Generated::ErrorResponse(response) => {
             let status = response.status();
@@ -466,22 +504,13 @@ async fn map_generated_error(
         Generated::InvalidResponsePayload(body, source) => {
             let status = meta.status.unwrap_or(StatusCode::OK);
             if status.is_client_error() || status.is_server_error() {
-                let mut headers = HeaderMap::new();
-                if let Some(request_id) = &meta.request_id {
-                    if let Ok(value) = HeaderValue::from_str(request_id) {
-                        headers.insert(REQUEST_ID, value);
-                    }
-                }
-                if let Some(content_type) = &meta.content_type {
-                    headers.insert(CONTENT_TYPE, content_type.clone());
-                }
-                let mut failure = status_error(status, &headers, &body);
-                failure.retry_after = meta.retry_after;
+                let mut failure = status_error(status, &meta.headers(), &body);
+                failure.retry_after = meta.retry_after();
                 failure
             } else {
                 Error::new(ErrorKind::Decode)
                     .with_status(status)
-                    .with_request_id(meta.request_id.clone())
+                    .with_request_id(meta.request_id())
                     .with_message(format!(
                         "the body does not match the spec's schema ({}): {}",
                         redact_bearer(&source.to_string()),

@@ -435,7 +435,11 @@ pub(super) fn signature_text(
         match input {
             syn::FnArg::Receiver(receiver) => {
                 receiver.attrs.clear();
-                receiver.mutability = None;
+                // `mut self` binds mutably, which callers do not see, while
+                // the `mut` of `&mut self` is part of the signature.
+                if receiver.reference.is_none() {
+                    receiver.mutability = None;
+                }
             }
             syn::FnArg::Typed(typed) => {
                 typed.attrs.clear();

@@ -151,3 +151,25 @@ fn glob_reexport_lists_each_name() {
         ]
     );
 }
+
+#[test]
+fn receivers_keep_reference_mutability() {
+    let lines = surface(
+        &[(
+            "lib.rs",
+            "pub struct Thing; impl Thing { \
+             pub fn edit(&mut self) {} pub fn read(&self) {} pub fn take(mut self) {} }",
+        )],
+        "",
+    );
+    for expected in [
+        "pub fn demo::Thing::edit(&mut self)",
+        "pub fn demo::Thing::read(&self)",
+        "pub fn demo::Thing::take(self)",
+    ] {
+        assert!(
+            lines.contains(&expected.to_owned()),
+            "{expected}: {lines:#?}"
+        );
+    }
+}

@@ -1,14 +1,16 @@
 //! CSV upload throughput on a 200 MB contacts file.
 //!
-//! `upload/sdk` is `Campaigns::create`: the pre-flight validation pass over
-//! the file, then the streaming multipart upload. `upload/raw` is the same
-//! upload with reqwest alone, without validation. `upload/raw_csv_then_upload`
-//! reads every record with the csv crate first and then uploads, which is
-//! what checking a file before sending it costs with the raw stack.
+//! `upload/sdk_checked` is `Campaigns::create` with contacts that
+//! `Contacts::check` checked before the benchmark: the streaming multipart
+//! upload alone, with the checks that the file is still the checked one.
+//! `upload/sdk` is `create` from a new `Contacts::from_path`: the check
+//! pass over the file, then the upload. `upload/raw` is the upload with
+//! reqwest alone, without a check. `upload/raw_csv_then_upload` reads every
+//! record with the csv crate first and then uploads, which is what checking
+//! a file before sending it costs with the raw stack.
 //!
-//! `upload_ratio/sdk_over_raw` and `upload_ratio/sdk_over_raw_csv_then_upload`
-//! take the same comparisons side by side: SDK time over baseline time
-//! within each sample (see [`support::Ratio`]).
+//! The `upload_ratio` group takes the same comparisons side by side: SDK
+//! time over baseline time within each sample (see [`support::Ratio`]).
 
 mod support;
 
@@ -47,6 +49,21 @@ async fn raw_csv_then_upload(
     support::raw_upload(http, base_url, path).await
 }
 
+/// Checks the file once, as a caller does with `Contacts::check` before
+/// `create`.
+fn checked_contacts(
+    runtime: &tokio::runtime::Runtime,
+    path: &std::path::Path,
+) -> kataven::Contacts {
+    let mut contacts = kataven::Contacts::from_path(path);
+    let contacts_in_file = runtime
+        .block_on(contacts.check())
+        .expect("the generated file is valid")
+        .contacts();
+    assert!(contacts_in_file > 0);
+    contacts
+}
+
 fn upload(c: &mut Criterion) {
     let path = support::contacts_csv(FILE_BYTES);
     let file_len = std::fs::metadata(&path).expect("CSV metadata").len();
@@ -55,11 +72,17 @@ fn upload(c: &mut Criterion) {
     let campaigns = support::sdk_client(&server, support::http_client()).campaigns();
     let http = support::http_client();
 
+    let checked = checked_contacts(&runtime, &path);
+
     let mut group = c.benchmark_group("upload");
     group.throughput(Throughput::Bytes(file_len));
     group.sample_size(10);
     group.warm_up_time(Duration::from_secs(1));
     group.measurement_time(Duration::from_secs(15));
+    group.bench_function("sdk_checked", |b| {
+        b.to_async(&runtime)
+            .iter(|| support::sdk_upload_checked(&campaigns, &checked));
+    });
     group.bench_function("sdk", |b| {
         b.to_async(&runtime)
             .iter(|| support::sdk_upload(&campaigns, &path));
@@ -86,10 +109,21 @@ fn upload_ratio(c: &mut Criterion<Ratio>) {
     let campaigns = support::sdk_client(&server, support::http_client()).campaigns();
     let http = support::http_client();
 
+    let checked = checked_contacts(&runtime, &path);
+
     let mut group = c.benchmark_group("upload_ratio");
     group.sample_size(10);
     group.sampling_mode(SamplingMode::Flat);
     group.measurement_time(Duration::from_secs(10));
+    group.bench_function("sdk_checked_over_raw", |b| {
+        b.to_async(&runtime).iter_custom(|iters| {
+            support::ratio_of(
+                iters,
+                || support::sdk_upload_checked(&campaigns, &checked),
+                || support::raw_upload(&http, &server.url, &path),
+            )
+        });
+    });
     group.bench_function("sdk_over_raw", |b| {
         b.to_async(&runtime).iter_custom(|iters| {
             support::ratio_of(

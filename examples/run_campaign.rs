@@ -136,20 +136,29 @@ async fn main() -> anyhow::Result<()> {
     // 1. Connect: the configured Hub, or an emulator in this process.
     let (client, emulator) = connect(&args).await?;
 
-    // 2. Validate the file before anything is sent.
-    let report = kataven::csv::inspect_path(&args.csv, &args.csv_options)
-        .with_context(|| format!("cannot read {}", args.csv.display()))?;
-    if !report.is_valid() {
-        eprintln!(
-            "{} is not a valid contacts file (the options --delimiter, --phone-column and \
-             --encoding set CsvOptions here):",
-            args.csv.display()
-        );
-        for problem in report.problems() {
-            eprintln!("  {problem}");
-        }
-        std::process::exit(1);
-    }
+    // 2. Check the file before anything is sent. `create` uses this check
+    //    and does not read the file again.
+    let mut contacts = Contacts::from_path(&args.csv).options(args.csv_options.clone());
+    let report = match contacts.check().await {
+        Ok(report) => report,
+        Err(error) => match error.csv_report() {
+            Some(report) => {
+                eprintln!(
+                    "{} is not a valid contacts file (the options --delimiter, --phone-column \
+                     and --encoding set CsvOptions here):",
+                    args.csv.display()
+                );
+                for problem in report.problems() {
+                    eprintln!("  {problem}");
+                }
+                std::process::exit(1);
+            }
+            None => {
+                return Err(anyhow::Error::new(error)
+                    .context(format!("cannot read {}", args.csv.display())))
+            }
+        },
+    };
     println!(
         "Validated {}: {} {}, columns {}",
         args.csv.display(),
@@ -165,12 +174,7 @@ async fn main() -> anyhow::Result<()> {
     // 3. Create and start the campaign.
     let campaigns = client.campaigns();
     let campaign = campaigns
-        .create(
-            &args.name,
-            &args.agent_id,
-            &args.phone_number_id,
-            Contacts::from_path(&args.csv).options(args.csv_options.clone()),
-        )
+        .create(&args.name, &args.agent_id, &args.phone_number_id, contacts)
         .max_concurrent_calls(args.max_concurrent_calls)
         .retries_per_contact(args.retries_per_contact)
         .retry_delay_seconds(args.retry_delay_seconds)

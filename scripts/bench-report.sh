@@ -88,9 +88,11 @@ ratio_row "1. get: SDK time / raw reqwest + serde_json" \
 ratio_row "2. events/s: typed / eventsource-stream" \
     event_stream/typed event_stream/eventsource_stream \
     event_stream_ratio/typed_over_eventsource_stream speed ge 2
-ratio_row "3. upload 200 MB: SDK / raw reqwest (throughput)" \
+ratio_row "3. upload 200 MB, checked contacts: SDK / raw reqwest (throughput)" \
+    upload/sdk_checked upload/raw upload_ratio/sdk_checked_over_raw speed ge 0.90
+ratio_row "3. check and upload 200 MB: SDK / raw reqwest upload alone (throughput)" \
     upload/sdk upload/raw upload_ratio/sdk_over_raw speed ge 0.90
-ratio_row "3. upload 200 MB: SDK / csv pass + raw upload (throughput)" \
+ratio_row "3. check and upload 200 MB: SDK / csv pass + raw upload (throughput)" \
     upload/sdk upload/raw_csv_then_upload upload_ratio/sdk_over_raw_csv_then_upload speed ge 0.90
 ratio_row "4. CSV check: inspect_path / csv byte records (speed)" \
     csv_inspect/inspect_path csv_inspect/csv_byte_records \

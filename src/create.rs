@@ -1,14 +1,17 @@
 //! `create`: a streaming multipart upload of the contacts CSV.
 //!
-//! The CSV is validated before any byte is sent (see [`crate::csv`]), then
+//! The CSV is checked before any byte is sent (see [`crate::csv`]), then
 //! streamed: a file from disk with its exact `Content-Length`, bytes from
 //! memory without a copy, and an async reader spooled to a temporary file
-//! first so that memory use does not grow with the file. Each attempt
+//! first so that memory use does not grow with the file. A file's check is
+//! kept with the file's size, times and identity, so a file checked with
+//! [`Contacts::check`] is not read twice, and a file that changes after its
+//! check is never sent as if it were the checked one. Each attempt
 //! rebuilds the body (a file is reopened), and every attempt sends the same
 //! `Idempotency-Key`, so a retry never creates a second campaign.
 
 use std::future::{Future, IntoFuture};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::Arc;
 
@@ -38,10 +41,32 @@ const OPERATION: &str = "create_campaign";
 /// let from_memory = Contacts::from_bytes(&b"phone_number,name\n+12025550101,Ana\n"[..]);
 /// let semicolons = Contacts::from_path("export.csv").options(CsvOptions::new().delimiter(b';'));
 /// ```
+///
+/// [`Campaigns::create`] checks the contacts before it sends them. To show
+/// the problems of a file before a campaign is created, or to know its
+/// number of contacts, call [`check`](Self::check) first: `create` then
+/// uses that check and does not read the file a second time.
 pub struct Contacts {
-    source: Source,
+    state: State,
     options: CsvOptions,
     file_name: Option<String>,
+    /// The file name of the path given to [`Contacts::from_path`].
+    path_file_name: Option<String>,
+}
+
+enum State {
+    /// Not read yet.
+    Source(Source),
+    /// Readable any number of times, with the result of the last check.
+    Ready {
+        upload: Upload,
+        /// Deletes the temporary file that a reader was copied to, once
+        /// the last copy of these contacts is dropped.
+        spool: Option<Arc<tempfile::TempPath>>,
+        check: Option<Check>,
+    },
+    /// A reader that failed while it was copied: its bytes are gone.
+    Spent,
 }
 
 enum Source {
@@ -50,12 +75,29 @@ enum Source {
     Reader(Box<dyn AsyncRead + Send + Unpin>),
 }
 
+/// A check's report, with the file it is about.
+#[derive(Clone)]
+struct Check {
+    report: CsvReport,
+    /// The checked file's size, times and identity; `None` for bytes in
+    /// memory, which cannot change.
+    fingerprint: Option<Fingerprint>,
+}
+
 impl std::fmt::Debug for Contacts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let source = match &self.source {
-            Source::Path(path) => format!("path {}", path.display()),
-            Source::Bytes(bytes) => format!("{} bytes in memory", bytes.len()),
-            Source::Reader(_) => "async reader".to_owned(),
+        let source = match &self.state {
+            State::Source(Source::Path(path)) => format!("path {}", path.display()),
+            State::Source(Source::Bytes(bytes)) => format!("{} bytes in memory", bytes.len()),
+            State::Source(Source::Reader(_)) => "async reader".to_owned(),
+            State::Ready { upload, check, .. } => {
+                let checked = if check.is_some() { ", checked" } else { "" };
+                match upload {
+                    Upload::Path(path) => format!("file {}{checked}", path.display()),
+                    Upload::Bytes(bytes) => format!("{} bytes in memory{checked}", bytes.len()),
+                }
+            }
+            State::Spent => "async reader that failed".to_owned(),
         };
         f.debug_struct("Contacts")
             .field("source", &source)
@@ -71,7 +113,14 @@ impl Contacts {
 
     /// Contacts from a file, streamed from disk on every attempt.
     pub fn from_path(path: impl Into<PathBuf>) -> Self {
-        Self::new(Source::Path(path.into()))
+        let path = path.into();
+        let path_file_name = path
+            .file_name()
+            .and_then(|name| name.to_str())
+            .map(str::to_owned);
+        let mut contacts = Self::new(Source::Path(path));
+        contacts.path_file_name = path_file_name;
+        contacts
     }
 
     /// Contacts from memory. `Bytes` and `Vec<u8>` are taken without a copy.
@@ -80,24 +129,29 @@ impl Contacts {
     }
 
     /// Contacts from an async reader. It is copied to a temporary file
-    /// first, because validation must read it before the upload does.
+    /// first, because the check must read it before the upload does.
     pub fn from_reader(reader: impl AsyncRead + Send + Unpin + 'static) -> Self {
         Self::new(Source::Reader(Box::new(reader)))
     }
 
     fn new(source: Source) -> Self {
         Self {
-            source,
+            state: State::Source(source),
             options: CsvOptions::default(),
             file_name: None,
+            path_file_name: None,
         }
     }
 
     /// Sets how the CSV is read: the phone number column, the delimiter,
     /// the encoding, and whether invalid rows are skipped. The default is
-    /// [`CsvOptions::default`].
+    /// [`CsvOptions::default`]. A check made before is dropped, because
+    /// its result depends on the options.
     pub fn options(mut self, options: CsvOptions) -> Self {
         self.options = options;
+        if let State::Ready { check, .. } = &mut self.state {
+            *check = None;
+        }
         self
     }
 
@@ -107,6 +161,160 @@ impl Contacts {
         self.file_name = Some(name.into());
         self
     }
+
+    /// Checks the contacts now, without sending anything, and returns the
+    /// report: the number of contacts, the columns, and any problems that
+    /// [`CsvOptions::skip_invalid_rows`] let pass.
+    ///
+    /// The result is kept. [`Campaigns::create`] uses it instead of reading
+    /// the contacts again while the file's size, times and identity are the
+    /// ones the check saw. Otherwise it checks the file again. A reader is
+    /// copied to a temporary file here, once.
+    ///
+    /// NOTE: a file is compared by its metadata, not by its bytes, so a
+    /// rewrite that keeps the size and falls within the file system's
+    /// timestamp resolution (one second on ext3, two on FAT) goes unseen.
+    ///
+    /// ```no_run
+    /// # async fn run(client: kataven::Client) -> kataven::Result<()> {
+    /// use kataven::Contacts;
+    ///
+    /// let mut contacts = Contacts::from_path("contacts.csv");
+    /// let report = contacts.check().await?;
+    /// println!("{} contacts, columns {:?}", report.contacts(), report.columns());
+    /// let campaign = client
+    ///     .campaigns()
+    ///     .create("Spring renewals", "agt_support", "pn_main", contacts)
+    ///     .await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// Returns an error of kind [`Csv`](ErrorKind::Csv) listing every
+    /// problem of an invalid file ([`Error::csv_report`] has them all), or
+    /// of kind [`Io`](ErrorKind::Io) when the contacts cannot be read or the
+    /// file changed while it was read.
+    pub async fn check(&mut self) -> Result<&CsvReport> {
+        self.prepare().await?;
+        let State::Ready { upload, check, .. } = &mut self.state else {
+            return Err(spent_reader());
+        };
+        let fresh = match check {
+            Some(done) => upload.is_unchanged(done.fingerprint.as_ref()).await,
+            None => false,
+        };
+        if !fresh {
+            *check = None;
+            *check = Some(upload.check(&self.options).await?);
+        }
+        let Some(done) = check else {
+            return Err(spent_reader());
+        };
+        if let Err(error) = done.report.clone().into_result() {
+            return Err(error.into());
+        }
+        Ok(&done.report)
+    }
+
+    /// Returns a copy that shares the file, or the bytes, and the result
+    /// of [`check`](Self::check), to create more than one campaign from
+    /// the same contacts without checking them again. Returns `None` for
+    /// contacts from a reader that has not been copied yet: call `check`
+    /// first.
+    ///
+    /// ```no_run
+    /// # async fn run(client: kataven::Client) -> kataven::Result<()> {
+    /// use kataven::Contacts;
+    ///
+    /// let mut contacts = Contacts::from_path("contacts.csv");
+    /// contacts.check().await?;
+    /// for agent in ["agt_english", "agt_spanish"] {
+    ///     let copy = contacts.try_clone().expect("checked contacts can be copied");
+    ///     client.campaigns().create(agent, agent, "pn_main", copy).await?;
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn try_clone(&self) -> Option<Self> {
+        let state = match &self.state {
+            State::Source(Source::Path(path)) => State::Source(Source::Path(path.clone())),
+            State::Source(Source::Bytes(bytes)) => State::Source(Source::Bytes(bytes.clone())),
+            State::Source(Source::Reader(_)) | State::Spent => return None,
+            State::Ready {
+                upload,
+                spool,
+                check,
+            } => State::Ready {
+                upload: upload.clone(),
+                spool: spool.clone(),
+                check: check.clone(),
+            },
+        };
+        Some(Self {
+            state,
+            options: self.options.clone(),
+            file_name: self.file_name.clone(),
+            path_file_name: self.path_file_name.clone(),
+        })
+    }
+
+    /// Makes the contacts readable any number of times: copies a reader
+    /// to a temporary file.
+    async fn prepare(&mut self) -> Result<()> {
+        let source = match std::mem::replace(&mut self.state, State::Spent) {
+            State::Source(source) => source,
+            ready => {
+                self.state = ready;
+                return Ok(());
+            }
+        };
+        let (upload, spool) = match source {
+            Source::Path(path) => (Upload::Path(Arc::new(path)), None),
+            Source::Bytes(bytes) => (Upload::Bytes(bytes), None),
+            Source::Reader(reader) => {
+                let path = spool(reader).await?;
+                (Upload::Path(Arc::new(path.to_path_buf())), Some(path))
+            }
+        };
+        self.state = State::Ready {
+            upload,
+            spool: spool.map(Arc::new),
+            check: None,
+        };
+        Ok(())
+    }
+
+    fn sent_file_name(&self) -> String {
+        self.file_name
+            .clone()
+            .or_else(|| self.path_file_name.clone())
+            .unwrap_or_else(|| Self::DEFAULT_FILE_NAME.to_owned())
+    }
+}
+
+/// Copies a reader to a temporary file and returns the file's path, which
+/// deletes the file when dropped.
+async fn spool(mut reader: Box<dyn AsyncRead + Send + Unpin>) -> Result<tempfile::TempPath> {
+    let spool = tempfile::NamedTempFile::new()
+        .map_err(io_error("create a temporary file for the contacts"))?;
+    let (file, path) = spool.into_parts();
+    let mut file = tokio::fs::File::from_std(file);
+    tokio::io::copy(&mut reader, &mut file)
+        .await
+        .map_err(io_error("read the contacts from the reader"))?;
+    tokio::io::AsyncWriteExt::flush(&mut file)
+        .await
+        .map_err(io_error("write the contacts to a temporary file"))?;
+    Ok(path)
+}
+
+fn spent_reader() -> Error {
+    Error::new(ErrorKind::Io).with_message(
+        "the contacts reader failed while it was copied, so its contacts are gone; make new \
+         Contacts from the source",
+    )
 }
 
 /// A request to create a campaign, from [`Campaigns::create`]. Await it (or
@@ -232,28 +440,41 @@ impl CreateCampaign {
 
     /// Validates the arguments and the CSV, then uploads.
     ///
+    /// The CSV is not read again when [`Contacts::check`] checked it and
+    /// the file has not changed since.
+    ///
     /// # Errors
     ///
     /// Returns, without sending anything, an error of kind
     /// [`InvalidArgument`](ErrorKind::InvalidArgument) listing every
     /// argument out of range, of kind [`Csv`](ErrorKind::Csv) listing every
     /// problem of the CSV ([`Error::csv_report`] has them all), or of kind
-    /// [`Io`](ErrorKind::Io) when the contacts cannot be read. Otherwise
+    /// [`Io`](ErrorKind::Io) when the contacts cannot be read or the file
+    /// changed after its check. A file that changes while it is sent ends
+    /// the upload before its last byte, so the Hub does not get a whole
+    /// request, and the call returns an error of kind `Io`. Otherwise
     /// returns the Hub's error, such as 422 `invalid_csv` or 413
     /// `payload_too_large`, with its code and message.
     pub async fn send(self) -> Result<Campaign> {
         let key = self.validate()?;
         let client = self.campaigns.client().clone();
-        let file_name = self.file_name();
-        let Contacts {
-            source, options, ..
-        } = self.contacts;
-
-        let (upload, _spool) = Upload::prepare(source, options).await?;
-        let report = upload.inspect().await?;
-        if report.skipped_rows() > 0 {
+        let mut contacts = self.contacts;
+        let file_name = contacts.sent_file_name();
+        contacts
+            .check()
+            .await
+            .map_err(|error| error.with_operation(OPERATION))?;
+        let State::Ready {
+            upload,
+            check: Some(check),
+            ..
+        } = &contacts.state
+        else {
+            return Err(spent_reader().with_operation(OPERATION));
+        };
+        if check.report.skipped_rows() > 0 {
             tracing::warn!(
-                skipped = report.skipped_rows(),
+                skipped = check.report.skipped_rows(),
                 "uploading without the invalid rows that CsvOptions::skip_invalid_rows left out"
             );
         }
@@ -268,29 +489,20 @@ impl CreateCampaign {
             scheduled_at: self.scheduled_at,
             file_name,
         };
+        let body = BodySource {
+            upload,
+            check,
+            options: &contacts.options,
+        };
         let settings = client.transport().settings();
         let deadline = settings
             .deadline
             .map(|deadline| tokio::time::Instant::now() + deadline);
         retry::run(&settings.retry, OPERATION, deadline, |_| {
-            attempt(&client, &fields, &upload, &report, &key)
+            attempt(&client, &fields, &body, &key)
         })
         .await
         .map_err(|error| error.with_operation(OPERATION))
-    }
-
-    fn file_name(&self) -> String {
-        if let Some(name) = &self.contacts.file_name {
-            return name.clone();
-        }
-        match &self.contacts.source {
-            Source::Path(path) => path
-                .file_name()
-                .and_then(|name| name.to_str())
-                .unwrap_or(Contacts::DEFAULT_FILE_NAME)
-                .to_owned(),
-            _ => Contacts::DEFAULT_FILE_NAME.to_owned(),
-        }
     }
 
     /// Checks every argument and returns the idempotency key to send.
@@ -402,85 +614,143 @@ struct Fields {
 }
 
 /// The contacts, ready to be read any number of times.
+#[derive(Clone)]
 enum Upload {
-    Path(Arc<PathBuf>, CsvOptions),
-    Bytes(Bytes, CsvOptions),
+    Path(Arc<PathBuf>),
+    Bytes(Bytes),
 }
 
 impl Upload {
-    /// Spools a reader to a temporary file; the returned guard deletes it.
-    async fn prepare(
-        source: Source,
-        options: CsvOptions,
-    ) -> Result<(Self, Option<tempfile::TempPath>)> {
-        match source {
-            Source::Path(path) => Ok((Self::Path(Arc::new(path), options), None)),
-            Source::Bytes(bytes) => Ok((Self::Bytes(bytes, options), None)),
-            Source::Reader(mut reader) => {
-                let spool = tempfile::NamedTempFile::new()
-                    .map_err(io_error("create a temporary file for the contacts"))?;
-                let (file, path) = spool.into_parts();
-                let mut file = tokio::fs::File::from_std(file);
-                tokio::io::copy(&mut reader, &mut file)
+    /// Checks the CSV on a blocking thread. A file's fingerprint is taken
+    /// from the handle that is read, before and after the read.
+    async fn check(&self, options: &CsvOptions) -> Result<Check> {
+        let options = options.clone();
+        match self {
+            Self::Path(path) => {
+                let path = Arc::clone(path);
+                tokio::task::spawn_blocking(move || check_file(&path, &options))
                     .await
-                    .map_err(io_error("read the contacts from the reader"))?;
-                tokio::io::AsyncWriteExt::flush(&mut file)
-                    .await
-                    .map_err(io_error("write the contacts to a temporary file"))?;
-                Ok((
-                    Self::Path(Arc::new(path.to_path_buf()), options),
-                    Some(path),
-                ))
+                    .map_err(join_error)?
+            }
+            Self::Bytes(bytes) => {
+                let bytes = bytes.clone();
+                let report =
+                    tokio::task::spawn_blocking(move || crate::csv::inspect(&bytes, &options))
+                        .await
+                        .map_err(join_error)?;
+                Ok(Check {
+                    report,
+                    fingerprint: None,
+                })
             }
         }
     }
 
-    /// Validates the CSV on a blocking thread.
-    async fn inspect(&self) -> Result<CsvReport> {
-        let report = match self {
-            Self::Path(path, options) => {
-                let path = Arc::clone(path);
-                let options = options.clone();
-                tokio::task::spawn_blocking(move || {
-                    crate::csv::inspect_path(path.as_path(), &options)
-                })
+    /// Returns whether the file still has the fingerprint of its check.
+    async fn is_unchanged(&self, fingerprint: Option<&Fingerprint>) -> bool {
+        match (self, fingerprint) {
+            (Self::Bytes(_), _) => true,
+            (Self::Path(path), Some(fingerprint)) => tokio::fs::metadata(path.as_path())
                 .await
-                .map_err(join_error)?
-                .map_err(io_error("read the contacts file"))?
-            }
-            Self::Bytes(bytes, options) => {
-                let bytes = bytes.clone();
-                let options = options.clone();
-                tokio::task::spawn_blocking(move || crate::csv::inspect(&bytes, &options))
-                    .await
-                    .map_err(join_error)?
-            }
-        };
-        report
-            .into_result()
-            .map_err(|error| Error::from(error).with_operation(OPERATION))
+                .is_ok_and(|metadata| Fingerprint::of(&metadata) == *fingerprint),
+            (Self::Path(_), None) => false,
+        }
     }
+}
 
+fn check_file(path: &Path, options: &CsvOptions) -> Result<Check> {
+    let read_error = file_error("read", path);
+    let file = std::fs::File::open(path).map_err(file_error("open", path))?;
+    let before = Fingerprint::of(&file.metadata().map_err(&read_error)?);
+    let report = crate::csv::inspect_reader(&file, options).map_err(&read_error)?;
+    let after = Fingerprint::of(&file.metadata().map_err(&read_error)?);
+    if before != after {
+        return Err(Error::new(ErrorKind::Io).with_message(format!(
+            "the contacts file {} changed while it was checked; check it again once it is \
+             written",
+            path.display()
+        )));
+    }
+    Ok(Check {
+        report,
+        fingerprint: Some(before),
+    })
+}
+
+/// A file's identity and version without its content: its size, its
+/// modification and (on Unix) change times, and (on Unix) its device and
+/// inode. Writing to a file or replacing it changes the fingerprint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Fingerprint {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+    #[cfg(unix)]
+    identity: (u64, u64, i64, i64),
+}
+
+impl Fingerprint {
+    fn of(metadata: &std::fs::Metadata) -> Self {
+        #[cfg(unix)]
+        let identity = {
+            use std::os::unix::fs::MetadataExt;
+            (
+                metadata.dev(),
+                metadata.ino(),
+                metadata.ctime(),
+                metadata.ctime_nsec(),
+            )
+        };
+        Self {
+            len: metadata.len(),
+            modified: metadata.modified().ok(),
+            #[cfg(unix)]
+            identity,
+        }
+    }
+}
+
+/// The error an upload stream returns when the file changed after its
+/// check. `attempt` finds it in the failed request's error chain.
+#[derive(Debug)]
+struct ContactsChanged {
+    path: PathBuf,
+}
+
+impl std::fmt::Display for ContactsChanged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the contacts file {} changed after it was checked, so it was not sent as it is now; \
+             call create again to check and upload the new content",
+            self.path.display()
+        )
+    }
+}
+
+impl std::error::Error for ContactsChanged {}
+
+/// The parts an attempt builds the `contacts` part from.
+struct BodySource<'a> {
+    upload: &'a Upload,
+    check: &'a Check,
+    options: &'a CsvOptions,
+}
+
+impl BodySource<'_> {
     /// Builds the `contacts` part for one attempt.
-    async fn part(
-        &self,
-        report: &CsvReport,
-        file_name: &str,
-    ) -> std::result::Result<Part, Failure> {
+    async fn part(&self, file_name: &str) -> std::result::Result<Part, Failure> {
+        let report = &self.check.report;
         let length = report.upload_len();
         let body = if report.is_verbatim() {
-            match self {
-                Self::Path(path, _) => {
-                    let mut file = tokio::fs::File::open(path.as_path())
-                        .await
-                        .map_err(io_error("open the contacts file"))?;
+            match self.upload {
+                Upload::Path(path) => {
+                    let mut file = self.open_checked(path).await?;
                     file.seek(std::io::SeekFrom::Start(report.bom_len()))
                         .await
-                        .map_err(io_error("read the contacts file"))?;
-                    let stream = tokio_util::io::ReaderStream::with_capacity(file, CHUNK_BYTES);
-                    reqwest::Body::wrap_stream(stream)
+                        .map_err(file_error("read", path))?;
+                    reqwest::Body::wrap_stream(self.verified_stream(file, path, length))
                 }
-                Self::Bytes(bytes, _) => {
+                Upload::Bytes(bytes) => {
                     let start = usize::try_from(report.bom_len())
                         .unwrap_or(0)
                         .min(bytes.len());
@@ -488,6 +758,12 @@ impl Upload {
                 }
             }
         } else {
+            if let Upload::Path(path) = self.upload {
+                // write_upload checks every row again as it encodes, so a
+                // changed file cannot send an invalid row, but it could send
+                // other contacts than the checked ones.
+                drop(self.open_checked(path).await?);
+            }
             reqwest::Body::wrap_stream(self.encoded_stream())
         };
         Part::stream_with_length(body, length)
@@ -500,24 +776,93 @@ impl Upload {
             })
     }
 
+    /// Opens the checked file and makes sure it is still the checked one.
+    async fn open_checked(
+        &self,
+        path: &Arc<PathBuf>,
+    ) -> std::result::Result<tokio::fs::File, Failure> {
+        let file = tokio::fs::File::open(path.as_path())
+            .await
+            .map_err(file_error("open", path))?;
+        let metadata = file.metadata().await.map_err(file_error("read", path))?;
+        if self.check.fingerprint.as_ref() != Some(&Fingerprint::of(&metadata)) {
+            return Err(changed(path).into());
+        }
+        Ok(file)
+    }
+
+    /// Streams the file in chunks and fails, before the last chunk is
+    /// sent, when the file did not have the checked length or its
+    /// fingerprint changed while it was read.
+    fn verified_stream(
+        &self,
+        file: tokio::fs::File,
+        path: &Arc<PathBuf>,
+        length: u64,
+    ) -> impl futures::Stream<Item = std::io::Result<Bytes>> + Send + 'static {
+        struct Reading {
+            file: tokio::fs::File,
+            path: Arc<PathBuf>,
+            fingerprint: Option<Fingerprint>,
+            remaining: u64,
+            /// A chunk read but held back until the end of the file is
+            /// seen, so that the last bytes go out only after the checks.
+            last_chunk: Option<Bytes>,
+        }
+        let changed_error = |path: &PathBuf| {
+            std::io::Error::other(ContactsChanged {
+                path: path.to_path_buf(),
+            })
+        };
+        let reading = Reading {
+            file,
+            path: Arc::clone(path),
+            fingerprint: self.check.fingerprint.clone(),
+            remaining: length,
+            last_chunk: None,
+        };
+        futures::stream::try_unfold(reading, move |mut reading| async move {
+            loop {
+                let mut chunk = bytes::BytesMut::with_capacity(CHUNK_BYTES);
+                let read = tokio::io::AsyncReadExt::read_buf(&mut reading.file, &mut chunk).await?;
+                let read_len = u64::try_from(read).unwrap_or(u64::MAX);
+                if read == 0 {
+                    let metadata = reading.file.metadata().await?;
+                    let unchanged =
+                        reading.fingerprint.as_ref() == Some(&Fingerprint::of(&metadata));
+                    if reading.remaining != 0 || !unchanged {
+                        return Err(changed_error(&reading.path));
+                    }
+                    return Ok(reading.last_chunk.take().map(|last| (last, reading)));
+                }
+                if read_len > reading.remaining {
+                    return Err(changed_error(&reading.path));
+                }
+                reading.remaining -= read_len;
+                if let Some(previous) = reading.last_chunk.replace(chunk.freeze()) {
+                    return Ok(Some((previous, reading)));
+                }
+            }
+        })
+    }
+
     /// Streams the re-encoded CSV, written on a blocking thread.
     fn encoded_stream(
         &self,
     ) -> impl futures::Stream<Item = std::io::Result<Bytes>> + Send + 'static {
         let (sender, receiver) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(4);
         let task_sender = sender.clone();
-        let job: Box<dyn FnOnce() -> std::io::Result<u64> + Send> = match self {
-            Self::Path(path, options) => {
+        let options = self.options.clone();
+        let job: Box<dyn FnOnce() -> std::io::Result<u64> + Send> = match self.upload {
+            Upload::Path(path) => {
                 let path = Arc::clone(path);
-                let options = options.clone();
                 Box::new(move || {
                     let file = std::fs::File::open(path.as_path())?;
                     crate::csv::write_upload(file, &options, ChannelWriter::new(task_sender))
                 })
             }
-            Self::Bytes(bytes, options) => {
+            Upload::Bytes(bytes) => {
                 let bytes = bytes.clone();
-                let options = options.clone();
                 Box::new(move || {
                     crate::csv::write_upload(&bytes[..], &options, ChannelWriter::new(task_sender))
                 })
@@ -533,6 +878,16 @@ impl Upload {
             Some((item, receiver))
         })
     }
+}
+
+fn changed(path: &Path) -> Error {
+    let changed = ContactsChanged {
+        path: path.to_path_buf(),
+    };
+    Error::new(ErrorKind::Io)
+        .with_operation(OPERATION)
+        .with_message(changed.to_string())
+        .with_source(changed)
 }
 
 /// The size of the chunks an upload is streamed in.
@@ -589,8 +944,7 @@ impl Drop for ChannelWriter {
 async fn attempt(
     client: &crate::Client,
     fields: &Fields,
-    upload: &Upload,
-    report: &CsvReport,
+    body: &BodySource<'_>,
     key: &HeaderValue,
 ) -> std::result::Result<Campaign, Failure> {
     let mut form = Form::new()
@@ -615,7 +969,7 @@ async fn attempt(
             at.to_rfc3339_opts(SecondsFormat::AutoSi, true),
         );
     }
-    form = form.part("contacts", upload.part(report, &fields.file_name).await?);
+    form = form.part("contacts", body.part(&fields.file_name).await?);
 
     let request = client
         .http()
@@ -638,8 +992,32 @@ async fn attempt(
             None,
         )
         .await
-        .map_err(|error| transport::map_reqwest_error(error, &ResponseMeta::default()))?;
+        .map_err(|error| match find_changed(&error) {
+            // Not retried: the next attempt would find the same change.
+            Some(path) => Failure::from(changed(path)),
+            None => transport::map_reqwest_error(error, &ResponseMeta::default()).into(),
+        })?;
     decode_campaign(response, settings.max_response_bytes).await
+}
+
+/// Returns the path of a [`ContactsChanged`] error in `error`'s chain.
+fn find_changed<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a Path> {
+    let mut current = Some(error);
+    while let Some(error) = current {
+        if let Some(changed) = error.downcast_ref::<ContactsChanged>() {
+            return Some(&changed.path);
+        }
+        if let Some(io) = error.downcast_ref::<std::io::Error>() {
+            if let Some(changed) = io
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<ContactsChanged>())
+            {
+                return Some(&changed.path);
+            }
+        }
+        current = error.source();
+    }
+    None
 }
 
 async fn decode_campaign(
@@ -668,6 +1046,20 @@ async fn decode_campaign(
     })
 }
 
+/// Maps an I/O error of the contacts file at `path`; `action` is "open" or
+/// "read".
+fn file_error<'a>(action: &'static str, path: &'a Path) -> impl Fn(std::io::Error) -> Error + 'a {
+    move |source| {
+        Error::new(ErrorKind::Io)
+            .with_operation(OPERATION)
+            .with_message(format!(
+                "cannot {action} the contacts file {}: {source}",
+                path.display()
+            ))
+            .with_source(source)
+    }
+}
+
 fn io_error(action: &'static str) -> impl Fn(std::io::Error) -> Error {
     move |source| {
         Error::new(ErrorKind::Io)
@@ -682,4 +1074,200 @@ fn join_error(error: tokio::task::JoinError) -> Error {
         .with_operation(OPERATION)
         .with_message("the CSV validation task failed")
         .with_source(error)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use futures::StreamExt;
+
+    use super::*;
+
+    /// Writes a valid contacts file of `rows` rows.
+    fn contacts_file(rows: usize) -> tempfile::NamedTempFile {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        writeln!(file, "phone_number,name,note").unwrap();
+        for row in 0..rows {
+            writeln!(
+                file,
+                "+1202555{:04},Contact {row},\"a, note\"",
+                row % 10_000
+            )
+            .unwrap();
+        }
+        file.flush().unwrap();
+        file
+    }
+
+    fn overwrite(path: &Path, bytes: &[u8]) {
+        let mut file = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+        file.write_all(bytes).unwrap();
+        file.sync_all().unwrap();
+    }
+
+    #[tokio::test]
+    async fn check_result_reused() {
+        let file = contacts_file(3);
+        let mut contacts = Contacts::from_path(file.path());
+        assert_eq!(contacts.check().await.unwrap().contacts(), 3);
+
+        // A report that no read of this file gives: returned again only if
+        // the second check does not read the file.
+        let other = crate::csv::inspect(b"phone_number\n+12025550101\n", &CsvOptions::new());
+        let State::Ready { check, .. } = &mut contacts.state else {
+            panic!("checked contacts are ready");
+        };
+        check.as_mut().unwrap().report = other;
+        assert_eq!(contacts.check().await.unwrap().contacts(), 1);
+    }
+
+    #[tokio::test]
+    async fn rewritten_file_checked_again() {
+        let file = contacts_file(3);
+        let mut contacts = Contacts::from_path(file.path());
+        contacts.check().await.unwrap();
+
+        // Same length, one digit of a phone number replaced by a letter.
+        let mut bytes = std::fs::read(file.path()).unwrap();
+        let at = bytes.iter().position(|byte| *byte == b'5').unwrap();
+        bytes[at] = b'x';
+        overwrite(file.path(), &bytes);
+
+        let error = contacts.check().await.unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Csv, "{error}");
+        assert!(error.csv_report().is_some());
+    }
+
+    #[tokio::test]
+    async fn options_drop_the_check() {
+        let file = contacts_file(2);
+        let mut contacts = Contacts::from_path(file.path());
+        contacts.check().await.unwrap();
+        let mut contacts = contacts.options(CsvOptions::new().phone_column("mobile"));
+        let error = contacts.check().await.unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Csv, "{error}");
+    }
+
+    #[tokio::test]
+    async fn copies_share_the_check() {
+        let mut contacts = Contacts::from_reader(&b"phone_number\n+12025550101\n"[..]);
+        assert!(contacts.try_clone().is_none());
+        contacts.check().await.unwrap();
+        let mut copy = contacts.try_clone().unwrap();
+        drop(contacts);
+        // The copy keeps the spooled file alive.
+        assert_eq!(copy.check().await.unwrap().contacts(), 1);
+    }
+
+    /// The checked upload source of a file.
+    async fn checked(file: &tempfile::NamedTempFile) -> (Upload, Check) {
+        let upload = Upload::Path(Arc::new(file.path().to_path_buf()));
+        let check = upload.check(&CsvOptions::new()).await.unwrap();
+        (upload, check)
+    }
+
+    fn is_changed(error: &std::io::Error) -> bool {
+        error
+            .get_ref()
+            .is_some_and(|inner| inner.downcast_ref::<ContactsChanged>().is_some())
+    }
+
+    #[tokio::test]
+    async fn unchanged_file_streamed_whole() {
+        let file = contacts_file(20_000);
+        let (upload, check) = checked(&file).await;
+        let options = CsvOptions::new();
+        let body = BodySource {
+            upload: &upload,
+            check: &check,
+            options: &options,
+        };
+        let Upload::Path(path) = &upload else {
+            panic!("a file upload");
+        };
+        let opened = body.open_checked(path).await.unwrap();
+        let length = check.report.upload_len();
+        let chunks: Vec<Bytes> = body
+            .verified_stream(opened, path, length)
+            .map(Result::unwrap)
+            .collect()
+            .await;
+        assert!(chunks.len() > 2, "{}", chunks.len());
+        assert_eq!(chunks.concat(), std::fs::read(file.path()).unwrap());
+    }
+
+    #[tokio::test]
+    async fn change_while_streaming_stops_before_last_chunk() {
+        for grow in [false, true] {
+            let file = contacts_file(20_000);
+            let (upload, check) = checked(&file).await;
+            let options = CsvOptions::new();
+            let body = BodySource {
+                upload: &upload,
+                check: &check,
+                options: &options,
+            };
+            let Upload::Path(path) = &upload else {
+                panic!("a file upload");
+            };
+            let length = check.report.upload_len();
+            let opened = body.open_checked(path).await.unwrap();
+            let mut stream = Box::pin(body.verified_stream(opened, path, length));
+            let mut sent = stream.next().await.unwrap().unwrap().len();
+
+            if grow {
+                let mut appended = std::fs::OpenOptions::new()
+                    .append(true)
+                    .open(file.path())
+                    .unwrap();
+                appended.write_all(b"+12025550199,Late,row\n").unwrap();
+            } else {
+                overwrite(file.path(), b"phone_number");
+            }
+
+            let mut failed = false;
+            while let Some(item) = stream.next().await {
+                match item {
+                    Ok(chunk) => sent += chunk.len(),
+                    Err(error) => {
+                        assert!(is_changed(&error), "{error}");
+                        failed = true;
+                        break;
+                    }
+                }
+            }
+            assert!(failed, "grow: {grow}");
+            assert!(
+                (sent as u64) < length,
+                "grow: {grow}, sent {sent} of {length}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn changed_file_not_opened_for_upload() {
+        let file = contacts_file(3);
+        let (upload, check) = checked(&file).await;
+        let options = CsvOptions::new();
+        let body = BodySource {
+            upload: &upload,
+            check: &check,
+            options: &options,
+        };
+        let mut bytes = std::fs::read(file.path()).unwrap();
+        bytes.extend_from_slice(b"+12025550199,Late,row\n");
+        std::fs::write(file.path(), bytes).unwrap();
+
+        let failure = body.part("contacts.csv").await.unwrap_err();
+        assert_eq!(failure.error.kind(), ErrorKind::Io);
+        assert!(
+            failure
+                .error
+                .to_string()
+                .contains("changed after it was checked"),
+            "{}",
+            failure.error
+        );
+    }
 }

@@ -151,6 +151,7 @@ pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration
 }
 
 /// A failed attempt, with what the retry decision needs.
+#[derive(Debug)]
 pub(crate) struct Failure {
     pub(crate) error: Error,
     pub(crate) retry_after: Option<Duration>,

@@ -455,3 +455,170 @@ async fn missing_file_reported() {
     );
     assert_eq!(server.requests().len(), 0);
 }
+
+/// Writes a file of `rows` valid contacts.
+fn contacts_file(rows: usize) -> tempfile::NamedTempFile {
+    let mut file = tempfile::Builder::new().suffix(".csv").tempfile().unwrap();
+    let mut out = std::io::BufWriter::new(file.as_file_mut());
+    writeln!(out, "phone_number,name,note").unwrap();
+    for row in 0..rows {
+        writeln!(
+            out,
+            "+1202555{:04},Contact {row},\"Renewal due in March, call after 5 pm\"",
+            row % 10_000
+        )
+        .unwrap();
+    }
+    out.flush().unwrap();
+    drop(out);
+    file
+}
+
+#[tokio::test]
+async fn checked_contacts_uploaded_as_checked() {
+    let file = contacts_file(500);
+    let mut contacts = Contacts::from_path(file.path());
+    let report = contacts.check().await.unwrap();
+    assert_eq!(report.contacts(), 500);
+
+    let server = created_server().await;
+    let copy = contacts.try_clone().unwrap();
+    create(&server, contacts).await.unwrap();
+    create(&server, copy).await.unwrap();
+
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    let expected = std::fs::read(file.path()).unwrap();
+    for request in &requests {
+        assert_eq!(uploaded_csv(request), expected);
+    }
+}
+
+#[tokio::test]
+async fn file_rewritten_after_check_sends_nothing() {
+    let file = contacts_file(3);
+    let mut contacts = Contacts::from_path(file.path());
+    contacts.check().await.unwrap();
+
+    // The phone number of the first contact becomes a name.
+    let text = std::fs::read_to_string(file.path()).unwrap();
+    std::fs::write(
+        file.path(),
+        text.replacen("+12025550000", "Not a phone!", 1),
+    )
+    .unwrap();
+
+    let server = created_server().await;
+    let error = create(&server, contacts).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Csv, "{error}");
+    assert!(error.to_string().contains("Not a phone!"), "{error}");
+    assert_eq!(server.requests().len(), 0);
+}
+
+/// What the server of [`file_changed_while_sent_never_completes`] saw.
+struct Received {
+    declared: usize,
+    body: usize,
+}
+
+#[tokio::test]
+async fn file_changed_while_sent_never_completes() {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt};
+
+    // About 15 MB, several times what the small receive buffer below and
+    // the sender's buffers can hold, so most of the file is still unread
+    // when it changes.
+    let file = contacts_file(230_000);
+    let mut contacts = Contacts::from_path(file.path());
+    contacts.check().await.unwrap();
+
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(64 * 1024).unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listener = socket.listen(1).unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (paused, on_pause) = tokio::sync::oneshot::channel::<()>();
+    let (resume, on_resume) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        let (stream, _) = listener.accept().await.unwrap();
+        let mut reader = tokio::io::BufReader::new(stream);
+        let mut declared = 0;
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).await.unwrap();
+            if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                declared = value.trim().parse().unwrap();
+            }
+            if line == "\r\n" {
+                break;
+            }
+        }
+        // Read 1 MiB, then stop reading until the file has changed.
+        let mut buffer = vec![0; 64 * 1024];
+        let mut body = 0;
+        while body < 1 << 20 {
+            body += reader.read(&mut buffer).await.unwrap();
+        }
+        paused.send(()).unwrap();
+        on_resume.await.unwrap();
+        while body < declared {
+            match reader.read(&mut buffer).await {
+                Ok(0) | Err(_) => break,
+                Ok(read) => body += read,
+            }
+        }
+        if body >= declared {
+            // The whole body arrived. A reply lets the test fail on its
+            // assertions instead of waiting for ever.
+            let json = campaign_json("cmp_new0000000000001", "draft").to_string();
+            let reply = format!(
+                "HTTP/1.1 201 Created\r\ncontent-type: application/json\r\n\
+                 content-length: {}\r\n\r\n{json}",
+                json.len()
+            );
+            tokio::io::AsyncWriteExt::write_all(reader.get_mut(), reply.as_bytes())
+                .await
+                .unwrap();
+        }
+        Received { declared, body }
+    });
+
+    let client = kataven::Client::builder()
+        .api_key("kv_test_key")
+        .base_url(&url)
+        .retry_policy(kataven::RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    let upload = tokio::spawn(async move {
+        client
+            .campaigns()
+            .create("Spring renewals", "agt_support", "pn_main", contacts)
+            .await
+    });
+
+    on_pause.await.unwrap();
+    // Rewritten in place near its end, so its length stays the same.
+    let mut rewritten = std::fs::OpenOptions::new()
+        .write(true)
+        .open(file.path())
+        .unwrap();
+    let at = std::fs::metadata(file.path()).unwrap().len() - 100;
+    std::io::Seek::seek(&mut rewritten, std::io::SeekFrom::Start(at)).unwrap();
+    rewritten.write_all(b"9").unwrap();
+    drop(rewritten);
+    resume.send(()).unwrap();
+
+    let error = upload.await.unwrap().unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Io, "{error}");
+    assert!(
+        error.to_string().contains("changed after it was checked"),
+        "{error}"
+    );
+    let received = server.await.unwrap();
+    assert!(received.declared > 12_000_000, "{}", received.declared);
+    assert!(
+        received.body < received.declared,
+        "the server got all {} bytes",
+        received.body
+    );
+}

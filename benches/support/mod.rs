@@ -423,15 +423,28 @@ pub async fn raw_upload(
     serde_json::from_slice(&body).expect("raw upload decode")
 }
 
-/// Creates a campaign from the CSV at `path` through the SDK.
+/// Creates a campaign from the CSV at `path` through the SDK, which checks
+/// the file and then uploads it.
 pub async fn sdk_upload(campaigns: &kataven::Campaigns, path: &Path) -> kataven::models::Campaign {
+    sdk_create(campaigns, kataven::Contacts::from_path(path)).await
+}
+
+/// Creates a campaign from contacts that [`kataven::Contacts::check`] has
+/// checked already, so `create` only uploads them.
+pub async fn sdk_upload_checked(
+    campaigns: &kataven::Campaigns,
+    checked: &kataven::Contacts,
+) -> kataven::models::Campaign {
+    let contacts = checked.try_clone().expect("checked contacts can be copied");
+    sdk_create(campaigns, contacts).await
+}
+
+async fn sdk_create(
+    campaigns: &kataven::Campaigns,
+    contacts: kataven::Contacts,
+) -> kataven::models::Campaign {
     campaigns
-        .create(
-            "Bench upload",
-            "agt_bench",
-            "pn_bench",
-            kataven::Contacts::from_path(path),
-        )
+        .create("Bench upload", "agt_bench", "pn_bench", contacts)
         .max_concurrent_calls(5)
         .retries_per_contact(1)
         .retry_delay_seconds(300)

@@ -28,6 +28,20 @@
 //!
 //! The `kataven-emulator` binary runs the same server from the command line;
 //! `kataven-emulator --help` lists its options.
+//!
+//! # Where the spec is silent
+//!
+//! The emulator decides these cases itself. The real Hub may differ, so a
+//! test that depends on one of them tests the emulator, not the Hub:
+//!
+//! - Event 1 of every campaign is a `progress` event sent at creation, so a
+//!   stream opened on a new campaign starts with its totals.
+//! - A paused campaign stays `paused` when its last calls in flight finish,
+//!   even when every contact is then final, and completes once resumed.
+//! - Deleting a campaign ends its open event streams without an `end`
+//!   event.
+//! - An `Idempotency-Key` is remembered only for a create that succeeded.
+//!   Replaying it after that campaign was deleted gets 404 `not_found`.
 
 #![deny(missing_docs)]
 // These lints keep request data from panicking the server. Unit tests may index and unwrap.

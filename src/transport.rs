@@ -200,6 +200,7 @@ impl Transport {
             .deadline
             .map(|deadline| tokio::time::Instant::now() + deadline);
         let call = &call;
+        let timeout = settings.request_timeout;
         retry::run(&settings.retry, operation, deadline, |_| {
             // One box holds the whole attempt, because the generated future,
             // the task-local scope and the error mapping take kilobytes, and
@@ -208,19 +209,40 @@ impl Transport {
             Box::pin(async move {
                 let (result, meta) = LAST_RESPONSE
                     .scope(RefCell::new(ResponseMeta::default()), async move {
-                        let result = call().await;
+                        let result = match timeout {
+                            Some(limit) => tokio::time::timeout(limit, call()).await.ok(),
+                            None => Some(call().await),
+                        };
                         let meta = LAST_RESPONSE.with(|last| last.take());
                         (result, meta)
                     })
                     .await;
                 match result {
-                    Ok(value) => Ok(value.into_inner()),
-                    Err(error) => Err(map_generated_error(operation, error, meta).await),
+                    Some(Ok(value)) => Ok(value.into_inner()),
+                    Some(Err(error)) => Err(map_generated_error(operation, error, meta).await),
+                    None => Err(attempt_timed_out(timeout, &meta).into()),
                 }
             })
         })
         .await
         .map_err(|error| error.with_operation(operation))
+    }
+}
+
+/// Builds the error of an attempt that ran past the request timeout, with
+/// the status when the response had started.
+fn attempt_timed_out(limit: Option<Duration>, meta: &ResponseMeta) -> Error {
+    let limit = limit.unwrap_or_default();
+    let error = Error::new(ErrorKind::Timeout)
+        .with_reached_hub(true)
+        .with_request_id(meta.request_id())
+        .with_message(format!(
+            "the request did not finish within {limit:?}, the timeout set by \
+             ClientBuilder::request_timeout"
+        ));
+    match meta.status {
+        Some(status) => error.with_status(status),
+        None => error,
     }
 }
 
@@ -562,7 +584,8 @@ impl progenitor_client::ClientHooks<Transport> for crate::generated::Client {
                 &self.client,
                 request,
                 info.operation_id,
-                settings.request_timeout,
+                // `Transport::run` times the whole attempt, decoding included.
+                None,
                 Some(settings.max_response_bytes),
             )
             .await

@@ -236,6 +236,13 @@ async fn request_timeout_reported() {
     let error = client.campaigns().get(ID).await.unwrap_err();
     assert!(error.is_timeout(), "{error:?}");
     assert!(error.may_have_reached_hub());
+    assert_eq!(error.status(), Some(reqwest::StatusCode::OK));
+    let message = error.to_string();
+    assert!(message.contains("200ms"), "{message}");
+    assert!(
+        message.contains("ClientBuilder::request_timeout"),
+        "{message}"
+    );
 }
 
 #[tokio::test]

@@ -32,7 +32,14 @@ impl<W: Write> Write for Counter<W> {
 /// again.
 pub(super) enum Output<W: Write> {
     Raw(Counter<W>),
-    Encoded(Box<csv::Writer<Counter<W>>>),
+    Encoded(Box<Encoder<W>>),
+}
+
+/// The writer of records encoded again, with a record to reuse for the
+/// fields of each one.
+pub(super) struct Encoder<W: Write> {
+    writer: csv::Writer<Counter<W>>,
+    record: ByteRecord,
 }
 
 impl<W: Write> Output<W> {
@@ -46,7 +53,10 @@ impl<W: Write> Output<W> {
         if delimiter == b',' {
             Output::Raw(counter)
         } else {
-            Output::Encoded(Box::new(upload_writer().from_writer(counter)))
+            Output::Encoded(Box::new(Encoder {
+                writer: upload_writer().from_writer(counter),
+                record: ByteRecord::new(),
+            }))
         }
     }
 
@@ -83,15 +93,25 @@ impl<W: Write> Output<W> {
                     _ => Ok(()),
                 }
             }
-            Output::Encoded(writer) => Ok(writer.write_record(names)?),
+            Output::Encoded(encoder) => Ok(encoder.writer.write_record(names)?),
         }
     }
 
-    /// Writes a record: its raw bytes, or the parsed record encoded again.
-    pub(super) fn write_record(&mut self, raw: &[u8], record: &ByteRecord) -> io::Result<()> {
+    /// Writes a record: its raw bytes, or its parsed fields encoded again.
+    pub(super) fn write_record<'a>(
+        &mut self,
+        raw: &[u8],
+        fields: impl Iterator<Item = &'a [u8]>,
+    ) -> io::Result<()> {
         match self {
             Output::Raw(counter) => counter.write_all(raw),
-            Output::Encoded(writer) => Ok(writer.write_byte_record(record)?),
+            Output::Encoded(encoder) => {
+                encoder.record.clear();
+                for field in fields {
+                    encoder.record.push_field(field);
+                }
+                Ok(encoder.writer.write_byte_record(&encoder.record)?)
+            }
         }
     }
 
@@ -102,9 +122,9 @@ impl<W: Write> Output<W> {
                 counter.flush()?;
                 Ok(counter.written)
             }
-            Output::Encoded(writer) => {
-                writer.flush()?;
-                Ok(writer.get_ref().written)
+            Output::Encoded(encoder) => {
+                encoder.writer.flush()?;
+                Ok(encoder.writer.get_ref().written)
             }
         }
     }
@@ -171,8 +191,8 @@ mod tests {
         output
             .write_header(&["phone_number", "balance"], b"", false)
             .unwrap();
-        let record = ByteRecord::from(vec!["+12025550102", "1,50"]);
-        output.write_record(b"ignored", &record).unwrap();
+        let fields: [&[u8]; 2] = [b"+12025550102", b"1,50"];
+        output.write_record(b"ignored", fields.into_iter()).unwrap();
         output.complete_crlf().unwrap();
         let written = output.finish().unwrap();
         drop(output);

@@ -34,24 +34,43 @@ pub(super) fn check_phone_number(value: &[u8]) -> PhoneCheck {
     }
 
     let body = value.strip_prefix(b"+").unwrap_or(value);
+    if is_short_digit_run(body) {
+        return check_digit_count(body.len());
+    }
+    check_by_class(value, body)
+}
+
+/// Checks the trimmed `value`, whose `body` follows an optional `+`, one
+/// byte class at a time.
+fn check_by_class(value: &[u8], body: &[u8]) -> PhoneCheck {
+    // The classes seen are collected as bits, so that the loop does not
+    // branch on the class of each byte.
     let mut digits = 0;
-    let mut has_point = false;
-    for (index, &byte) in body.iter().enumerate() {
-        match BYTE_CLASSES[usize::from(byte)] {
-            ByteClass::Digit => digits += 1,
-            ByteClass::Point => has_point = true,
-            ByteClass::Separator => {}
-            ByteClass::Other => {
-                return check_other_character(value, body.get(index..).unwrap_or_default())
-            }
-        }
+    let mut classes_seen = 0;
+    for &byte in body {
+        let class = BYTE_CLASSES[usize::from(byte)];
+        digits += usize::from(class == DIGIT);
+        classes_seen |= class;
+    }
+    if classes_seen & OTHER != 0 {
+        let other_at = body
+            .iter()
+            .position(|&byte| BYTE_CLASSES[usize::from(byte)] == OTHER)
+            .unwrap_or_default();
+        return check_other_character(value, body.get(other_at..).unwrap_or_default());
     }
 
     // The float check scans the value again, so it runs only on values with
     // a point, which few phone numbers have.
-    if has_point && is_float_artifact(body) {
+    if classes_seen & POINT != 0 && is_float_artifact(body) {
         PhoneCheck::Invalid(PhoneNumberIssue::DecimalFraction)
-    } else if digits < MIN_DIGITS {
+    } else {
+        check_digit_count(digits)
+    }
+}
+
+fn check_digit_count(digits: usize) -> PhoneCheck {
+    if digits < MIN_DIGITS {
         PhoneCheck::Invalid(PhoneNumberIssue::TooFewDigits(digits))
     } else if digits > MAX_DIGITS {
         PhoneCheck::Invalid(PhoneNumberIssue::TooManyDigits(digits))
@@ -60,31 +79,53 @@ pub(super) fn check_phone_number(value: &[u8]) -> PhoneCheck {
     }
 }
 
-/// The class of a byte in a phone number.
-#[derive(Clone, Copy)]
-enum ByteClass {
-    Digit,
-    /// `.`, a separator that may also start a float's fraction.
-    Point,
-    /// Space, `-`, `(` or `)`.
-    Separator,
-    Other,
+/// Returns whether `body` is 8 to 16 ASCII digits, as most phone numbers
+/// are. Its first and last 8 bytes, which overlap when it is shorter than
+/// 16, are checked as two words, which costs less than a loop over the
+/// bytes.
+fn is_short_digit_run(body: &[u8]) -> bool {
+    const HIGH_NIBBLES: u64 = u64::from_le_bytes([0xF0; 8]);
+    const ZEROS: u64 = u64::from_le_bytes([b'0'; 8]);
+    const SIXES: u64 = u64::from_le_bytes([6; 8]);
+    // A byte is a digit when its high nibble is 3 before and after adding
+    // 6, which moves 0x3A to 0x3F to 0x40 and up. No byte carries into the
+    // next, because a byte with high nibble 3 stays below 0x46.
+    let all_digits = |word: &[u8; 8]| {
+        let word = u64::from_le_bytes(*word);
+        word & HIGH_NIBBLES == ZEROS && word.wrapping_add(SIXES) & HIGH_NIBBLES == ZEROS
+    };
+
+    if !(8..=16).contains(&body.len()) {
+        return false;
+    }
+    match (body.first_chunk::<8>(), body.last_chunk::<8>()) {
+        (Some(head), Some(tail)) => all_digits(head) && all_digits(tail),
+        _ => false,
+    }
 }
+
+/// Classes of the bytes in a phone number, one bit each: a digit, a `.`,
+/// which may also start a float's fraction, another separator (space, `-`,
+/// `(` or `)`), and any other byte.
+const DIGIT: u8 = 1;
+const POINT: u8 = 2;
+const SEPARATOR: u8 = 4;
+const OTHER: u8 = 8;
 
 /// The class of every byte value, so that the check of a byte is one
 /// table lookup.
-static BYTE_CLASSES: [ByteClass; 256] = {
-    let mut classes = [ByteClass::Other; 256];
+static BYTE_CLASSES: [u8; 256] = {
+    let mut classes = [OTHER; 256];
     let mut digit = b'0';
     while digit <= b'9' {
-        classes[digit as usize] = ByteClass::Digit;
+        classes[digit as usize] = DIGIT;
         digit += 1;
     }
-    classes[b'.' as usize] = ByteClass::Point;
-    classes[b' ' as usize] = ByteClass::Separator;
-    classes[b'-' as usize] = ByteClass::Separator;
-    classes[b'(' as usize] = ByteClass::Separator;
-    classes[b')' as usize] = ByteClass::Separator;
+    classes[b'.' as usize] = POINT;
+    classes[b' ' as usize] = SEPARATOR;
+    classes[b'-' as usize] = SEPARATOR;
+    classes[b'(' as usize] = SEPARATOR;
+    classes[b')' as usize] = SEPARATOR;
     classes
 };
 
@@ -181,6 +222,31 @@ fn is_scientific_notation(value: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn digit_run_check_matches_byte_classes() {
+        for len in 0..=20 {
+            for position in 0..len {
+                for byte in 0..=u8::MAX {
+                    let mut body = vec![b'5'; len];
+                    body[position] = byte;
+                    let digits_only = body.iter().all(u8::is_ascii_digit);
+                    let expected = digits_only && (8..=16).contains(&len);
+                    assert_eq!(is_short_digit_run(&body), expected, "{body:?}");
+                    let value = trim_blank_bytes(&body);
+                    if value.is_empty() {
+                        continue;
+                    }
+                    let stripped = value.strip_prefix(b"+").unwrap_or(value);
+                    assert_eq!(
+                        check_phone_number(&body),
+                        check_by_class(value, stripped),
+                        "{body:?}"
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn valid_numbers_pass() {

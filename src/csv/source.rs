@@ -1,14 +1,15 @@
 //! The input as a stream of UTF-8 bytes for the CSV reader.
 //!
 //! [`Source`] strips a byte-order mark, converts other encodings to UTF-8
-//! chunk by chunk, and keeps the bytes of the record being read, so that the
-//! upload can copy a record's raw bytes instead of encoding it again. UTF-8
-//! input passes through unchanged. It is checked a chunk at a time, and each
-//! invalid byte or NUL is noted as a [`Spot`] that the engine ties to its
-//! row.
+//! chunk by chunk, and keeps the bytes of the record being read. The upload
+//! copies a record's raw bytes from there instead of encoding it again, and
+//! the engine scans records there and moves the CSV reader back to where
+//! its scanner stopped. UTF-8 input passes through unchanged. It is checked
+//! a chunk at a time, and each invalid byte or NUL is noted as a [`Spot`]
+//! that the engine ties to its row.
 
 use std::collections::VecDeque;
-use std::io::{self, Read};
+use std::io::{self, Read, Seek, SeekFrom};
 
 use encoding_rs::DecoderResult;
 
@@ -22,6 +23,10 @@ pub(super) const MAX_ROW_LEN: u64 = 1 << 20;
 
 /// Number of bytes read from the input at a time.
 const CHUNK_LEN: usize = 64 * 1024;
+
+/// Maximum number of bytes that the first read after a seek returns, a few
+/// records of the usual length.
+const FIRST_READ_AFTER_SEEK: usize = 512;
 
 /// Number of bytes at the start of the input used to guess its format.
 const SNIFF_LEN: usize = 4096;
@@ -78,6 +83,10 @@ pub(super) struct Source<R> {
     ready: usize,
     /// Stream offset of the next byte for the CSV reader.
     emitted: u64,
+    /// Maximum number of bytes that the next read returns. A seek makes it
+    /// small, because the CSV reader may then read a single record before
+    /// the engine's scanner goes on, and each read doubles it.
+    read_limit: usize,
     /// Stream offset before which bytes may be dropped.
     keep_from: u64,
     finished: bool,
@@ -126,6 +135,7 @@ impl<R: Read> Source<R> {
             filled: 0,
             ready: 0,
             emitted: 0,
+            read_limit: usize::MAX,
             keep_from: 0,
             finished: false,
             spots: VecDeque::new(),
@@ -372,11 +382,12 @@ impl<R: Read> Read for Source<R> {
                 usize::try_from(self.emitted.saturating_sub(self.text_start)).unwrap_or(usize::MAX);
             let available = self.text.get(from..self.ready).unwrap_or_default();
             if !available.is_empty() {
-                let len = available.len().min(out.len());
+                let len = available.len().min(out.len()).min(self.read_limit);
                 if let (Some(target), Some(bytes)) = (out.get_mut(..len), available.get(..len)) {
                     target.copy_from_slice(bytes);
                 }
                 self.emitted += len as u64;
+                self.read_limit = self.read_limit.saturating_mul(2);
                 return Ok(len);
             }
             if self.finished {
@@ -389,6 +400,30 @@ impl<R: Read> Read for Source<R> {
                 )));
             }
             self.fill()?;
+        }
+    }
+}
+
+/// Moves the offset of the next byte for the CSV reader back to a kept byte,
+/// or forward to at most the end of the bytes ready, so that the reader can
+/// go on where a faster reader stopped.
+impl<R: Read> Seek for Source<R> {
+    fn seek(&mut self, position: SeekFrom) -> io::Result<u64> {
+        let ready_end = self.text_start + self.ready as u64;
+        match position {
+            SeekFrom::Start(offset) if (self.text_start..=ready_end).contains(&offset) => {
+                self.emitted = offset;
+                self.read_limit = FIRST_READ_AFTER_SEEK;
+                Ok(offset)
+            }
+            _ => Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                format!(
+                    "cannot seek to {position:?} in a CSV stream that keeps bytes \
+                     {}..{ready_end}",
+                    self.text_start
+                ),
+            )),
         }
     }
 }

@@ -260,3 +260,39 @@ fn incomplete_character_at_end_is_spot() {
     assert_eq!(spot.stream_offset, 2);
     assert_eq!(spot.byte, 0xF0);
 }
+
+#[test]
+fn seek_rereads_kept_bytes() {
+    let mut source = Source::open(&b"a,b\nc,d\ne,f\n"[..], Encoding::Utf8).unwrap();
+    let mut buf = [0; 64];
+    assert_eq!(source.read(&mut buf).unwrap(), 12);
+    source.release(4);
+
+    assert_eq!(source.seek(SeekFrom::Start(3)).unwrap(), 3);
+    let mut reread = Vec::new();
+    source.read_to_end(&mut reread).unwrap();
+    assert_eq!(reread, b"\nc,d\ne,f\n");
+}
+
+#[test]
+fn seek_outside_kept_bytes_fails() {
+    let mut source = Source::open(&b"a,b\n"[..], Encoding::Utf8).unwrap();
+    let mut buf = [0; 64];
+    assert_eq!(source.read(&mut buf).unwrap(), 4);
+    let error = source.seek(SeekFrom::Start(5)).unwrap_err();
+    assert_eq!(error.kind(), io::ErrorKind::Unsupported);
+    let error = source.seek(SeekFrom::Current(-1)).unwrap_err();
+    assert_eq!(error.kind(), io::ErrorKind::Unsupported);
+}
+
+#[test]
+fn first_read_after_seek_is_short() {
+    let input = vec![b'x'; 3 * FIRST_READ_AFTER_SEEK];
+    let mut source = Source::open(&input[..], Encoding::Utf8).unwrap();
+    let mut buf = vec![0; input.len()];
+    assert_eq!(source.read(&mut buf).unwrap(), input.len());
+
+    source.seek(SeekFrom::Start(0)).unwrap();
+    assert_eq!(source.read(&mut buf).unwrap(), FIRST_READ_AFTER_SEEK);
+    assert_eq!(source.read(&mut buf).unwrap(), 2 * FIRST_READ_AFTER_SEEK);
+}

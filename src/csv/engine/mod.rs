@@ -7,9 +7,10 @@
 
 use std::io::{self, Read, Write};
 
-use csv::{ByteRecord, ReaderBuilder};
-
 mod problems;
+mod record;
+mod records;
+mod scan;
 mod span;
 
 use super::detect::UTF8_BOM;
@@ -21,10 +22,9 @@ use super::problem::{CsvProblem, CsvProblemKind};
 use super::quotes::{scan_quotes, QuoteScan};
 use super::report::{CsvReport, ProblemLog};
 use super::source::{Source, Spot};
-use span::{layout, Layout, QuoteFinder};
-
-/// Capacity of the CSV reader's buffer.
-const READ_BUFFER_LEN: usize = 16 * 1024;
+use record::Record;
+use records::{Next, Reading, Records};
+use span::{layout, Layout};
 
 /// Checks the input and writes the upload to `writer`, stopping the upload at
 /// the first problem that makes the file invalid.
@@ -36,6 +36,26 @@ pub(super) fn run<R: Read, W: Write>(
     reader: R,
     options: &CsvOptions,
     writer: W,
+) -> io::Result<CsvReport> {
+    run_with(reader, options, writer, Reading::ScanFirst)
+}
+
+/// Runs the pass with every record read by the `csv` reader, so that tests
+/// can compare the scanner with it.
+#[cfg(test)]
+pub(super) fn run_without_scanner<R: Read, W: Write>(
+    reader: R,
+    options: &CsvOptions,
+    writer: W,
+) -> io::Result<CsvReport> {
+    run_with(reader, options, writer, Reading::CsvOnly)
+}
+
+fn run_with<R: Read, W: Write>(
+    reader: R,
+    options: &CsvOptions,
+    writer: W,
+    reading: Reading,
 ) -> io::Result<CsvReport> {
     let mut engine = Engine::new(options, Output::new(writer, options.delimiter));
     if matches!(options.delimiter, b'"' | b'\r' | b'\n' | 0x80..=0xFF) {
@@ -56,43 +76,36 @@ pub(super) fn run<R: Read, W: Write>(
     engine.encoding = source.encoding();
     engine.utf16_hint = source.sniff().utf16;
 
-    let mut reader = ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(options.delimiter)
-        .buffer_capacity(READ_BUFFER_LEN)
-        .from_reader(source);
-    let mut record = ByteRecord::new();
-    let mut quotes = QuoteFinder::default();
-    let mut previous_end = 0;
+    let mut records = Records::new(source, options.delimiter, reading);
     loop {
-        match reader.read_byte_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(_) if reader.get_ref().row_too_long() => {
-                let pending = reader.get_ref().span(previous_end, u64::MAX);
-                engine.on_row_too_long(pending, previous_end);
+        match records.next()? {
+            Next::Record {
+                span,
+                span_start,
+                record,
+                spot,
+                first_quote,
+            } => {
+                let step = engine.on_record(span, span_start, record, spot, first_quote)?;
+                if step == Step::Stop {
+                    return engine.finish();
+                }
+            }
+            Next::RowTooLong {
+                pending,
+                pending_start,
+            } => {
+                engine.on_row_too_long(pending, pending_start);
                 return engine.finish();
             }
-            Err(error) => return Err(error.into()),
-        }
-
-        let end = reader.position().byte();
-        let source = reader.get_mut();
-        let spot = source.take_spot(end);
-        let first_quote = quotes.find(source, previous_end, end);
-        let span = source.span(previous_end, end);
-        let step = engine.on_record(span, previous_end, &record, spot, first_quote)?;
-        source.release(end);
-        previous_end = end;
-        if step == Step::Stop {
-            return engine.finish();
+            Next::End { trailing } => {
+                engine.on_end(trailing)?;
+                break;
+            }
         }
     }
 
-    let end = reader.position().byte();
-    let source = reader.get_ref();
-    engine.on_end(source.span(previous_end, end))?;
+    let source = records.source();
     if source.looks_like_utf8() {
         let kind = CsvProblemKind::LooksLikeUtf8 {
             encoding: source.encoding(),
@@ -158,12 +171,13 @@ impl<'o, W: Write> Engine<'o, W> {
     }
 
     /// Handles the span of one record, from the end of the previous record
-    /// to the end of this one.
+    /// to the end of this one. `first_quote` is the index in `span` of the
+    /// first quote when the quoting is still to be checked.
     fn on_record(
         &mut self,
         span: &[u8],
         span_start: u64,
-        record: &ByteRecord,
+        record: Record<'_>,
         spot: Option<Spot>,
         first_quote: Option<usize>,
     ) -> io::Result<Step> {
@@ -208,7 +222,7 @@ impl<'o, W: Write> Engine<'o, W> {
         &mut self,
         content: &[u8],
         offset: u64,
-        record: &ByteRecord,
+        record: Record<'_>,
         spot: Option<Spot>,
         scan: QuoteScan,
     ) -> io::Result<Step> {
@@ -222,7 +236,10 @@ impl<'o, W: Write> Engine<'o, W> {
             self.file_problem(problem);
             return Ok(Step::Stop);
         }
-        self.columns = trimmed_names(record);
+        // The header is read once, so its fields are copied for the header
+        // checks, which take a `csv` record.
+        let record = record.to_byte_record();
+        self.columns = trimmed_names(&record);
 
         if let Some(field) = scan.unterminated {
             self.quote_problem(
@@ -236,10 +253,10 @@ impl<'o, W: Write> Engine<'o, W> {
         }
 
         let names = std::mem::take(&mut self.columns);
-        let header = match read_header(record, names, self.options) {
+        let header = match read_header(&record, names, self.options) {
             Ok(header) => header,
             Err(finding) => {
-                self.columns = trimmed_names(record);
+                self.columns = trimmed_names(&record);
                 self.header_problem(finding, offset);
                 return Ok(Step::Stop);
             }
@@ -276,7 +293,7 @@ impl<'o, W: Write> Engine<'o, W> {
         &mut self,
         content: &[u8],
         offset: u64,
-        record: &ByteRecord,
+        record: Record<'_>,
         spot: Option<Spot>,
         scan: QuoteScan,
     ) -> io::Result<Step> {
@@ -328,7 +345,7 @@ impl<'o, W: Write> Engine<'o, W> {
         if self.log.has_error() {
             return Ok(Step::LeftOut);
         }
-        self.output.write_record(content, record)?;
+        self.output.write_record(content, record.iter())?;
         Ok(Step::Written)
     }
 
@@ -339,7 +356,7 @@ impl<'o, W: Write> Engine<'o, W> {
         &mut self,
         content: &[u8],
         offset: u64,
-        record: &ByteRecord,
+        record: Record<'_>,
         phone: &[u8],
         has_encoding_problem: bool,
     ) {
@@ -428,7 +445,7 @@ impl<'o, W: Write> Engine<'o, W> {
 }
 
 /// Returns whether every field is empty or only spaces and tabs.
-fn is_blank(record: &ByteRecord) -> bool {
+fn is_blank(record: Record<'_>) -> bool {
     record
         .iter()
         .all(|field| trim_blank_bytes(field).is_empty())

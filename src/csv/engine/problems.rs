@@ -3,13 +3,12 @@
 
 use std::io::Write;
 
-use csv::ByteRecord;
-
 use super::super::header::Finding;
 use super::super::options::Encoding;
 use super::super::problem::{CsvProblem, CsvProblemKind};
 use super::super::quotes::{raw_field, scan_quotes, FieldAt};
 use super::super::source::{Spot, MAX_ROW_LEN};
+use super::record::Record;
 use super::span::layout;
 use super::Engine;
 
@@ -55,7 +54,7 @@ impl<W: Write> Engine<'_, W> {
     pub(super) fn encoding_problem(
         &self,
         content: &[u8],
-        record: &ByteRecord,
+        record: Record<'_>,
         spot: Spot,
     ) -> CsvProblem {
         let (kind, field) = if self.passthrough {

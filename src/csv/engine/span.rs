@@ -1,50 +1,4 @@
-//! Splitting the stream between two record ends into its parts, and finding
-//! the records that contain quotes.
-
-use std::io::Read;
-
-use super::super::source::Source;
-
-/// Finder of the next quote ahead of the current record, so that records
-/// without quotes cost no search of their own: one `memchr` covers all
-/// records up to the next quote.
-#[derive(Debug, Default)]
-pub(super) struct QuoteFinder {
-    /// Stream offset of the next quote found.
-    next: Option<u64>,
-    /// With no quote found, the stream offset up to which there is none.
-    clear_until: u64,
-}
-
-impl QuoteFinder {
-    /// Returns the index of the first quote in the stream bytes from `start`
-    /// to `end`, counted from `start`. `start` must not decrease between
-    /// calls.
-    #[inline]
-    pub(super) fn find<R: Read>(
-        &mut self,
-        source: &Source<R>,
-        start: u64,
-        end: u64,
-    ) -> Option<usize> {
-        let stale = match self.next {
-            Some(quote) => quote < start,
-            None => self.clear_until < end,
-        };
-        if stale {
-            let ahead = source.span(start, u64::MAX);
-            match memchr::memchr(b'"', ahead) {
-                Some(index) => self.next = Some(start + index as u64),
-                None => {
-                    self.next = None;
-                    self.clear_until = start + ahead.len() as u64;
-                }
-            }
-        }
-        let quote = self.next.filter(|&quote| quote < end)?;
-        usize::try_from(quote.checked_sub(start)?).ok()
-    }
-}
+//! Splitting the stream between two record ends into its parts.
 
 /// Parts of a span between two record ends.
 pub(super) struct Layout {
@@ -95,7 +49,6 @@ pub(super) fn layout(span: &[u8], previous_ended_with_cr: bool) -> Layout {
 
 #[cfg(test)]
 mod tests {
-    use super::super::super::options::Encoding;
     use super::*;
 
     #[test]
@@ -114,17 +67,6 @@ mod tests {
         assert!(!split.completes_crlf);
         assert_eq!(split.content_start, 1);
         assert_eq!(split.blank_lines, 1);
-    }
-
-    #[test]
-    fn quote_finder_finds_quotes_ahead() {
-        let input = b"a,b\nc,\"d\"\ne,f\n";
-        let mut source = Source::open(&input[..], Encoding::Utf8).unwrap();
-        std::io::copy(&mut source, &mut std::io::sink()).unwrap();
-        let mut finder = QuoteFinder::default();
-        assert_eq!(finder.find(&source, 0, 4), None);
-        assert_eq!(finder.find(&source, 4, 10), Some(2));
-        assert_eq!(finder.find(&source, 10, 14), None);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 mod cases;
 mod edges;
 mod props;
+mod scanner;
 
 use std::collections::BTreeMap;
 use std::io::{self, Read};

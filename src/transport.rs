@@ -70,12 +70,17 @@ pub(crate) struct ResponseMeta {
 
 impl ResponseMeta {
     fn of(response: &reqwest::Response) -> Self {
+        let status = response.status();
         let headers = response.headers();
+        // Only an error status makes the retry delay and the content type
+        // matter, so a successful call skips those two lookups.
+        let failed = status.is_client_error() || status.is_server_error();
+        let failure_header = |name| failed.then(|| headers.get(name).cloned()).flatten();
         Self {
-            status: Some(response.status()),
+            status: Some(status),
             request_id: headers.get(REQUEST_ID).cloned(),
-            retry_after: headers.get(reqwest::header::RETRY_AFTER).cloned(),
-            content_type: headers.get(CONTENT_TYPE).cloned(),
+            retry_after: failure_header(reqwest::header::RETRY_AFTER),
+            content_type: failure_header(CONTENT_TYPE),
         }
     }
 

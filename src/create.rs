@@ -1160,11 +1160,49 @@ mod tests {
         assert_eq!(copy.check().await.unwrap().contacts(), 1);
     }
 
-    /// The checked upload source of a file.
-    async fn checked(file: &tempfile::NamedTempFile) -> (Upload, Check) {
-        let upload = Upload::Path(Arc::new(file.path().to_path_buf()));
-        let check = upload.check(&CsvOptions::new()).await.unwrap();
-        (upload, check)
+    /// A checked contacts file and what an attempt builds its body from.
+    struct Checked {
+        file: tempfile::NamedTempFile,
+        upload: Upload,
+        check: Check,
+        options: CsvOptions,
+    }
+
+    impl Checked {
+        async fn new(rows: usize) -> Self {
+            let file = contacts_file(rows);
+            let options = CsvOptions::new();
+            let upload = Upload::Path(Arc::new(file.path().to_path_buf()));
+            let check = upload.check(&options).await.unwrap();
+            Self {
+                file,
+                upload,
+                check,
+                options,
+            }
+        }
+
+        fn body(&self) -> BodySource<'_> {
+            BodySource {
+                upload: &self.upload,
+                check: &self.check,
+                options: &self.options,
+            }
+        }
+
+        fn path(&self) -> &Arc<PathBuf> {
+            match &self.upload {
+                Upload::Path(path) => path,
+                Upload::Bytes(_) => panic!("a file upload"),
+            }
+        }
+
+        /// Opens the file for upload and returns its checked stream.
+        async fn stream(&self) -> impl futures::Stream<Item = std::io::Result<Bytes>> {
+            let opened = self.body().open_checked(self.path()).await.unwrap();
+            self.body()
+                .verified_stream(opened, self.path(), self.check.report.upload_len())
+        }
     }
 
     fn is_changed(error: &std::io::Error) -> bool {
@@ -1175,55 +1213,28 @@ mod tests {
 
     #[tokio::test]
     async fn unchanged_file_streamed_whole() {
-        let file = contacts_file(20_000);
-        let (upload, check) = checked(&file).await;
-        let options = CsvOptions::new();
-        let body = BodySource {
-            upload: &upload,
-            check: &check,
-            options: &options,
-        };
-        let Upload::Path(path) = &upload else {
-            panic!("a file upload");
-        };
-        let opened = body.open_checked(path).await.unwrap();
-        let length = check.report.upload_len();
-        let chunks: Vec<Bytes> = body
-            .verified_stream(opened, path, length)
-            .map(Result::unwrap)
-            .collect()
-            .await;
+        let checked = Checked::new(20_000).await;
+        let chunks: Vec<Bytes> = checked.stream().await.map(Result::unwrap).collect().await;
         assert!(chunks.len() > 2, "{}", chunks.len());
-        assert_eq!(chunks.concat(), std::fs::read(file.path()).unwrap());
+        assert_eq!(chunks.concat(), std::fs::read(checked.file.path()).unwrap());
     }
 
     #[tokio::test]
     async fn change_while_streaming_stops_before_last_chunk() {
         for grow in [false, true] {
-            let file = contacts_file(20_000);
-            let (upload, check) = checked(&file).await;
-            let options = CsvOptions::new();
-            let body = BodySource {
-                upload: &upload,
-                check: &check,
-                options: &options,
-            };
-            let Upload::Path(path) = &upload else {
-                panic!("a file upload");
-            };
-            let length = check.report.upload_len();
-            let opened = body.open_checked(path).await.unwrap();
-            let mut stream = Box::pin(body.verified_stream(opened, path, length));
+            let checked = Checked::new(20_000).await;
+            let length = checked.check.report.upload_len();
+            let mut stream = Box::pin(checked.stream().await);
             let mut sent = stream.next().await.unwrap().unwrap().len();
 
             if grow {
                 let mut appended = std::fs::OpenOptions::new()
                     .append(true)
-                    .open(file.path())
+                    .open(checked.file.path())
                     .unwrap();
                 appended.write_all(b"+12025550199,Late,row\n").unwrap();
             } else {
-                overwrite(file.path(), b"phone_number");
+                overwrite(checked.file.path(), b"phone_number");
             }
 
             let mut failed = false;
@@ -1247,19 +1258,12 @@ mod tests {
 
     #[tokio::test]
     async fn changed_file_not_opened_for_upload() {
-        let file = contacts_file(3);
-        let (upload, check) = checked(&file).await;
-        let options = CsvOptions::new();
-        let body = BodySource {
-            upload: &upload,
-            check: &check,
-            options: &options,
-        };
-        let mut bytes = std::fs::read(file.path()).unwrap();
+        let checked = Checked::new(3).await;
+        let mut bytes = std::fs::read(checked.file.path()).unwrap();
         bytes.extend_from_slice(b"+12025550199,Late,row\n");
-        std::fs::write(file.path(), bytes).unwrap();
+        std::fs::write(checked.file.path(), bytes).unwrap();
 
-        let failure = body.part("contacts.csv").await.unwrap_err();
+        let failure = checked.body().part("contacts.csv").await.unwrap_err();
         assert_eq!(failure.error.kind(), ErrorKind::Io);
         assert!(
             failure

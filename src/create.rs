@@ -498,8 +498,14 @@ impl CreateCampaign {
         let deadline = settings
             .deadline
             .map(|deadline| tokio::time::Instant::now() + deadline);
-        retry::run(&settings.retry, OPERATION, deadline, |_| {
+        retry::run(&settings.retry, OPERATION, deadline, |_| async {
+            // Redacted here, before the retry loop logs a failure.
             attempt(&client, &fields, &body, &key)
+                .await
+                .map_err(|failure| Failure {
+                    error: failure.error.redact_key(&settings.api_key),
+                    retry_after: failure.retry_after,
+                })
         })
         .await
         .map_err(|error| error.with_operation(OPERATION))
@@ -885,7 +891,6 @@ fn changed(path: &Path) -> Error {
         path: path.to_path_buf(),
     };
     Error::new(ErrorKind::Io)
-        .with_operation(OPERATION)
         .with_message(changed.to_string())
         .with_source(changed)
 }
@@ -1038,10 +1043,7 @@ async fn decode_campaign(
         Error::new(ErrorKind::Decode)
             .with_status(status)
             .with_request_id(transport::request_id(&headers))
-            .with_message(transport::redact_bearer(&format!(
-                "the body is not the spec's Campaign ({source}): {}",
-                transport::excerpt(&body)
-            )))
+            .with_message(transport::undecodable_body(&source, &body, "Campaign"))
             .into()
     })
 }
@@ -1051,7 +1053,6 @@ async fn decode_campaign(
 fn file_error<'a>(action: &'static str, path: &'a Path) -> impl Fn(std::io::Error) -> Error + 'a {
     move |source| {
         Error::new(ErrorKind::Io)
-            .with_operation(OPERATION)
             .with_message(format!(
                 "cannot {action} the contacts file {}: {source}",
                 path.display()
@@ -1063,7 +1064,6 @@ fn file_error<'a>(action: &'static str, path: &'a Path) -> impl Fn(std::io::Erro
 fn io_error(action: &'static str) -> impl Fn(std::io::Error) -> Error {
     move |source| {
         Error::new(ErrorKind::Io)
-            .with_operation(OPERATION)
             .with_message(format!("cannot {action}: {source}"))
             .with_source(source)
     }
@@ -1071,7 +1071,6 @@ fn io_error(action: &'static str) -> impl Fn(std::io::Error) -> Error {
 
 fn join_error(error: tokio::task::JoinError) -> Error {
     Error::new(ErrorKind::Io)
-        .with_operation(OPERATION)
         .with_message("the CSV validation task failed")
         .with_source(error)
 }

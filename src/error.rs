@@ -108,6 +108,36 @@ impl Error {
         self
     }
 
+    /// Replaces the API key wherever the error's text repeats it: the
+    /// message, the request id, and the code, message and string details of
+    /// the Hub's error. A server or proxy that echoes the key, even without
+    /// the `Bearer` scheme, then cannot put it into a log through this error.
+    pub(crate) fn redact_key(mut self, key: &crate::ApiKey) -> Self {
+        let secret = key.secret();
+        if secret.is_empty() {
+            return self;
+        }
+        let inner = &mut *self.inner;
+        for text in [&mut inner.message, &mut inner.request_id]
+            .into_iter()
+            .flatten()
+        {
+            redact_in(text, secret);
+        }
+        if let Some(hub) = &mut inner.hub {
+            redact_in(&mut hub.code, secret);
+            redact_in(&mut hub.message, secret);
+            for value in hub
+                .details
+                .iter_mut()
+                .flat_map(|details| details.values_mut())
+            {
+                redact_json(value, secret);
+            }
+        }
+        self
+    }
+
     pub(crate) fn with_operation(mut self, operation: &'static str) -> Self {
         self.inner.operation = Some(operation);
         self
@@ -371,6 +401,31 @@ impl std::error::Error for Error {
             .source
             .as_deref()
             .map(|source| source as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// Replaces every occurrence of `secret` in `text`.
+fn redact_in(text: &mut String, secret: &str) {
+    if text.contains(secret) {
+        *text = text.replace(secret, "<redacted>");
+    }
+}
+
+/// Replaces every occurrence of `secret` in the strings of a JSON value.
+fn redact_json(value: &mut serde_json::Value, secret: &str) {
+    match value {
+        serde_json::Value::String(text) => redact_in(text, secret),
+        serde_json::Value::Array(items) => {
+            for item in items {
+                redact_json(item, secret);
+            }
+        }
+        serde_json::Value::Object(fields) => {
+            for item in fields.values_mut() {
+                redact_json(item, secret);
+            }
+        }
+        _ => {}
     }
 }
 

@@ -56,6 +56,15 @@ impl ApiKey {
         Ok(Self { header })
     }
 
+    /// Returns the key itself, for redacting it from error messages.
+    pub(crate) fn secret(&self) -> &str {
+        self.header
+            .to_str()
+            .ok()
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .unwrap_or_default()
+    }
+
     /// The `Authorization` header value, marked sensitive.
     pub(crate) fn authorization(&self) -> HeaderValue {
         self.header.clone()
@@ -83,6 +92,12 @@ mod tests {
         let key = ApiKey::new("kv_secret_value").unwrap();
         assert!(!format!("{key:?}").contains("kv_secret_value"));
         assert!(!format!("{key}").contains("kv_secret_value"));
+    }
+
+    #[test]
+    fn secret_is_the_key() {
+        let key = ApiKey::new("kv_secret_value").unwrap();
+        assert_eq!(key.secret(), "kv_secret_value");
     }
 
     #[test]

@@ -224,8 +224,12 @@ impl Transport {
                     .await;
                 match result {
                     Some(Ok(value)) => Ok(value.into_inner()),
-                    Some(Err(error)) => Err(map_generated_error(operation, error, meta).await),
-                    None => Err(attempt_timed_out(timeout, &meta).into()),
+                    Some(Err(error)) => {
+                        Err(map_generated_error(operation, error, meta, &settings.api_key).await)
+                    }
+                    None => Err(attempt_timed_out(timeout, &meta)
+                        .redact_key(&settings.api_key)
+                        .into()),
                 }
             })
         })
@@ -465,7 +469,10 @@ pub(crate) fn redact_bearer(text: &str) -> Cow<'_, str> {
         let token_start = after_scheme + (rest.len() - rest.trim_start_matches([' ', '\t']).len());
         let token = text.get(token_start..).unwrap_or_default();
         let token_len = token.find(char::is_whitespace).unwrap_or(token.len());
-        if token_start == after_scheme || token_len == 0 {
+        // A placeholder such as `Bearer <API key>` in a hint is no
+        // credential; the configured key itself is redacted by
+        // `Error::redact_key` wherever it appears.
+        if token_start == after_scheme || token_len == 0 || token.starts_with('<') {
             search = after_scheme;
             continue;
         }
@@ -479,6 +486,25 @@ pub(crate) fn redact_bearer(text: &str) -> Cow<'_, str> {
     }
     redacted.push_str(text.get(copied..).unwrap_or_default());
     Cow::Owned(redacted)
+}
+
+/// Describes a successful response whose body could not be decoded as
+/// the spec's `schema`: a body that is not JSON at all (an HTML page from
+/// a proxy, for one) gets a hint about the base URL.
+pub(crate) fn undecodable_body(source: &serde_json::Error, body: &[u8], schema: &str) -> String {
+    let reason = redact_bearer(&source.to_string()).into_owned();
+    if source.is_syntax() || source.is_eof() {
+        format!(
+            "the body is not JSON ({reason}): {}; check that the base URL points at the Hub \
+             API and not at a web page or a proxy",
+            excerpt(body)
+        )
+    } else {
+        format!(
+            "the body is JSON but does not match the spec's {schema} ({reason}): {}",
+            excerpt(body)
+        )
+    }
 }
 
 /// Returns a short, printable excerpt of a body for error messages, with
@@ -505,6 +531,7 @@ async fn map_generated_error(
     operation: &'static str,
     error: progenitor_client::Error<crate::generated::types::Error>,
     meta: ResponseMeta,
+    key: &ApiKey,
 ) -> Failure {
     use progenitor_client::Error as Generated;
 
@@ -538,16 +565,17 @@ async fn map_generated_error(
                 Error::new(ErrorKind::Decode)
                     .with_status(status)
                     .with_request_id(meta.request_id())
-                    .with_message(format!(
-                        "the body does not match the spec's schema ({}): {}",
-                        redact_bearer(&source.to_string()),
-                        excerpt(&body)
-                    ))
+                    .with_message(undecodable_body(&source, &body, "schema"))
                     .into()
             }
         }
         Generated::UnexpectedResponse(response) => unexpected_response(response).await,
         Generated::Custom(message) => Error::new(ErrorKind::Decode).with_message(message).into(),
+    };
+    // Redacted before the first log line, and before the retry loop logs it.
+    let failure = Failure {
+        error: failure.error.redact_key(key),
+        retry_after: failure.retry_after,
     };
     tracing::debug!(operation, error = %failure.error, "Hub request failed");
     failure
@@ -633,6 +661,8 @@ mod tests {
             "Bearer\n",
             "bearers",
             "no key here",
+            "send `Authorization: Bearer <API key>`",
+            "Bearer <redacted>",
         ] {
             assert!(
                 matches!(redact_bearer(text), Cow::Borrowed(kept) if kept == text),

@@ -515,7 +515,7 @@ async fn file_rewritten_after_check_sends_nothing() {
     assert_eq!(server.requests().len(), 0);
 }
 
-/// What the server of [`file_changed_while_sent_never_completes`] saw.
+/// The bytes that the server of [`file_changed_while_sent_never_completes`] received.
 struct Received {
     declared: usize,
     body: usize,
@@ -621,4 +621,28 @@ async fn file_changed_while_sent_never_completes() {
         "the server got all {} bytes",
         received.body
     );
+}
+
+#[tokio::test]
+async fn check_errors_name_no_operation() {
+    let mut missing = Contacts::from_path("/nonexistent/kataven-contacts.csv");
+    let error = missing.check().await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Io);
+    assert_eq!(error.operation(), None, "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("/nonexistent/kataven-contacts.csv"),
+        "{error}"
+    );
+
+    // The same failure inside create names the operation.
+    let server = created_server().await;
+    let error = create(
+        &server,
+        Contacts::from_path("/nonexistent/kataven-contacts.csv"),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(error.operation(), Some("create_campaign"), "{error}");
 }

@@ -146,6 +146,8 @@ async fn non_json_success_reported() {
     assert_eq!(error.kind(), ErrorKind::Decode);
     assert_eq!(error.request_id(), Some("req_odd"));
     assert!(error.to_string().contains("login page"), "{error}");
+    assert!(error.to_string().contains("is not JSON"), "{error}");
+    assert!(error.to_string().contains("base URL"), "{error}");
     assert_eq!(requests, 1, "a decoding failure is not retried");
 }
 
@@ -156,6 +158,7 @@ async fn wrong_schema_reported() {
     let (error, _) = get_error(Reply::json(200, body)).await;
     assert_eq!(error.kind(), ErrorKind::Decode);
     assert!(error.to_string().contains("progress"), "{error}");
+    assert!(error.to_string().contains("is JSON but"), "{error}");
 }
 
 #[tokio::test]

@@ -278,6 +278,29 @@ async fn idle_timeout_reconnects() {
 }
 
 #[tokio::test]
+async fn reconnect_limit_without_ids_says_so() {
+    for (events, position) in [
+        (&b""[..], "no event was received"),
+        (&b"data: {}\n\n"[..], "1 event was received, without an id"),
+        (
+            &b"data: {}\n\ndata: {}\n\n"[..],
+            "2 events were received, none with an id",
+        ),
+    ] {
+        let server = TestServer::sequence(vec![
+            Reply::events(vec![send(events), Step::Reset]),
+            Reply::Reset,
+        ])
+        .await;
+        let client = server.builder().max_reconnects(1).build().unwrap();
+        let items = collect_with(&server, client).await;
+        let message = items.last().unwrap().as_ref().unwrap_err().to_string();
+        assert!(message.contains(position), "{message}");
+        assert!(!message.contains("resume_after"), "{message}");
+    }
+}
+
+#[tokio::test]
 async fn reconnect_limit_reports_position() {
     let server = TestServer::sequence(vec![
         Reply::events(vec![send(b"id: 41\ndata: {}\n\n"), Step::Reset]),

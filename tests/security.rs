@@ -249,3 +249,83 @@ async fn echoed_authorization_redacted() {
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(!logs.contains(API_KEY), "{logs}");
 }
+
+/// A Hub message, error details or a proxy page that quote the bare key,
+/// without the `Bearer` scheme, do not carry it into errors or logs, for
+/// JSON calls, `create` and event streams.
+#[tokio::test]
+async fn echoed_bare_key_redacted() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let page = Reply::Full {
+        status: 503,
+        headers: vec![
+            ("content-type".into(), "text/html".into()),
+            ("retry-after".into(), "0".into()),
+        ],
+        body: format!("<p>upstream refused key {API_KEY}</p>").into_bytes(),
+    };
+    let unauthorized = Reply::json(
+        401,
+        serde_json::json!({
+            "code": "unauthorized",
+            "message": format!("the key {API_KEY} is revoked"),
+            "details": {"keys_tried": [API_KEY]},
+        }),
+    );
+    // Each call first gets the page, which is retried, then the 401.
+    let server = TestServer::sequence(vec![
+        page.clone(),
+        unauthorized.clone(),
+        page.clone(),
+        unauthorized.clone(),
+        page,
+        unauthorized,
+    ])
+    .await;
+    let client = server
+        .builder()
+        .retry_policy(
+            kataven::RetryPolicy::default()
+                .max_retries(1)
+                .base_delay(std::time::Duration::from_millis(1)),
+        )
+        .build()
+        .unwrap();
+    let campaigns = client.campaigns();
+    let contacts = Contacts::from_bytes(&b"phone_number\n+12025550101\n"[..]);
+    let get_error = campaigns.get(ID).await.unwrap_err();
+    let create_error = campaigns
+        .create("Renewals", "agt_support", "pn_main", contacts)
+        .await
+        .unwrap_err();
+    let items: Vec<_> = campaigns.stream_events(ID).unwrap().collect().await;
+    let stream_error = items.into_iter().find_map(Result::err).unwrap();
+    let errors = [get_error, create_error, stream_error];
+
+    for error in &errors {
+        assert_eq!(
+            error.status(),
+            Some(reqwest::StatusCode::UNAUTHORIZED),
+            "{error}"
+        );
+        assert!(!error.to_string().contains(API_KEY), "{error}");
+        assert!(!format!("{error:?}").contains(API_KEY), "{error:?}");
+        let hub = error.hub_error().unwrap();
+        assert!(hub.message.contains("<redacted>"), "{}", hub.message);
+        let details = serde_json::to_string(&hub.details).unwrap();
+        assert!(!details.contains(API_KEY), "{details}");
+    }
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logs.contains("upstream refused"),
+        "the capture works: {logs}"
+    );
+    assert!(!logs.contains(API_KEY), "{logs}");
+}

@@ -181,7 +181,7 @@ impl CsvProblem {
                     ),
                     PhoneNumberIssue::DecimalFraction => f.write_str(
                         "it ends in a decimal fraction, as a data tool writes a number it \
-                         stored as a float, and the zeros would be dialled as extra digits. \
+                         stored as a float, and the digits after the point would be dialled too. \
                          Remove the fraction, or export the column as text.",
                     ),
                 }

@@ -151,6 +151,8 @@ struct State {
     last_delivered: Option<u64>,
     /// Connection attempts in a row that delivered no new event.
     failures: u32,
+    /// Events delivered so far, heartbeats not counted.
+    events_delivered: u64,
     last_failure: Option<String>,
     /// Whether a connection was opened before.
     connected_before: bool,
@@ -176,12 +178,16 @@ fn run(setup: Setup, position: Arc<Mutex<Position>>) -> impl Stream<Item = Resul
         last_event_id: setup.resume_after,
         last_delivered,
         failures: 0,
+        events_delivered: 0,
         last_failure: None,
         connected_before: false,
         finished: false,
     };
     futures::stream::unfold(state, |mut state| async move {
-        let item = state.next_item().await?;
+        let item = state
+            .next_item()
+            .await?
+            .map_err(|error| error.redact_key(&state.client.transport().settings().api_key));
         Some((item, state))
     })
 }
@@ -330,6 +336,7 @@ impl State {
             }
         }
         self.failures = 0;
+        self.events_delivered += 1;
 
         let item = decode(raw);
         if matches!(item, StreamItem::End(_)) {
@@ -360,16 +367,31 @@ impl State {
     }
 
     fn interrupted(&self) -> Error {
-        let position = match &self.last_event_id {
-            Some(id) => format!("the last event received has id {id}"),
-            None => "no event was received".to_owned(),
+        let (position, next_step) = match (&self.last_event_id, self.events_delivered) {
+            (Some(id), _) => (
+                format!("the last event received has id {id}"),
+                format!("resume with EventStream::resume_after({id:?})"),
+            ),
+            (None, 0) => (
+                "no event was received".to_owned(),
+                "open the stream again".to_owned(),
+            ),
+            (None, 1) => (
+                "1 event was received, without an id".to_owned(),
+                "open the stream again; with no event id it cannot resume where it stopped"
+                    .to_owned(),
+            ),
+            (None, delivered) => (
+                format!("{delivered} events were received, none with an id"),
+                "open the stream again; with no event id it cannot resume where it stopped"
+                    .to_owned(),
+            ),
         };
         Error::new(ErrorKind::StreamInterrupted)
             .with_operation(OPERATION)
             .with_reached_hub(true)
             .with_message(format!(
-                "gave up after {} reconnect attempts; {position}; last failure: {}; resume with \
-                 EventStream::resume_after",
+                "gave up after {} reconnect attempts; {position}; last failure: {}; {next_step}",
                 self.config.max_reconnects,
                 self.last_failure.as_deref().unwrap_or("unknown")
             ))
@@ -436,7 +458,9 @@ async fn open(
         let body = transport::read_body(response, limit)
             .await
             .unwrap_or_default();
-        let failure = transport::status_error(status, &headers, &body);
+        let mut failure = transport::status_error(status, &headers, &body);
+        // Redacted before the reconnect loop logs the failure.
+        failure.error = failure.error.redact_key(&transport.settings().api_key);
         if is_retryable_status(status) {
             return Err(Connect::Retry(failure.error.to_string()));
         }

@@ -1,4 +1,5 @@
-//! The `kataven-emulator` command: runs the Hub emulator until Ctrl+C.
+//! The `kataven-emulator` command: runs the Hub emulator until Ctrl+C or
+//! SIGTERM.
 
 use std::io::IsTerminal;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -11,7 +12,7 @@ use tracing_subscriber::EnvFilter;
 const USAGE: &str = "\
 Usage: kataven-emulator [OPTIONS]
 
-Runs a local Kataven Hub emulator on 127.0.0.1 until Ctrl+C.
+Runs a local Kataven Hub emulator on 127.0.0.1 until Ctrl+C or SIGTERM.
 
 Options:
   --port <PORT>              TCP port on 127.0.0.1; 0 picks a free port [default: 0]
@@ -57,11 +58,40 @@ async fn main() -> ExitCode {
         emulator.api_key()
     );
 
-    if let Err(error) = tokio::signal::ctrl_c().await {
-        eprintln!("error: cannot wait for Ctrl+C: {error}");
-    }
+    let signal = stop_signal().await;
+    println!("{signal}: stopping the emulator");
     emulator.shutdown().await;
     ExitCode::SUCCESS
+}
+
+/// Waits for Ctrl+C or, on Unix, SIGTERM (what `kill` and service managers
+/// send), and returns the signal's name.
+async fn stop_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => tokio::select! {
+                result = tokio::signal::ctrl_c() => ctrl_c_name(result),
+                _ = terminate.recv() => "SIGTERM",
+            },
+            Err(error) => {
+                eprintln!("warning: cannot wait for SIGTERM, only for Ctrl+C: {error}");
+                ctrl_c_name(tokio::signal::ctrl_c().await)
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        ctrl_c_name(tokio::signal::ctrl_c().await)
+    }
+}
+
+fn ctrl_c_name(result: std::io::Result<()>) -> &'static str {
+    if let Err(error) = result {
+        eprintln!("error: cannot wait for Ctrl+C: {error}");
+    }
+    "Ctrl+C"
 }
 
 /// Parses the options; `Ok(None)` means help was requested.

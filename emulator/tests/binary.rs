@@ -112,3 +112,36 @@ fn binary_rejects_bad_option() {
         .unwrap_or_else(|error| panic!("failed to run {BINARY}: {error}"));
     assert_eq!(output.status.code(), Some(1));
 }
+
+#[cfg(unix)]
+#[test]
+fn binary_stops_on_sigterm() {
+    let child = Command::new(BINARY)
+        .args(["--port", "0"])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|error| panic!("failed to run {BINARY}: {error}"));
+    let mut child = KillOnDrop(child);
+    let Some(stdout) = child.0.stdout.take() else {
+        panic!("no stdout");
+    };
+    let mut lines = BufReader::new(stdout).lines();
+    let started = lines.next().and_then(Result::ok).unwrap_or_default();
+    assert!(started.contains("listening on"), "{started:?}");
+
+    let sent = Command::new("kill")
+        .args(["-TERM", &child.0.id().to_string()])
+        .status()
+        .unwrap_or_else(|error| panic!("failed to run kill: {error}"));
+    assert!(sent.success());
+
+    let stopping = lines.next().and_then(Result::ok).unwrap_or_default();
+    assert_eq!(stopping, "SIGTERM: stopping the emulator");
+    let status = child
+        .0
+        .wait()
+        .unwrap_or_else(|error| panic!("wait: {error}"));
+    assert!(status.success(), "{status}");
+}

@@ -134,6 +134,56 @@ impl CsvError {
     }
 }
 
+/// A summary for people: the contacts and columns, then every problem kept,
+/// one a line, as in
+///
+/// ```text
+/// 200 contacts, columns phone_number, first_name; 2 rows skipped:
+///   row 7, column "phone_number" (byte offset 301): the phone number is empty. ...
+/// ```
+impl fmt::Display for CsvReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let noun = if self.contacts == 1 {
+            "contact"
+        } else {
+            "contacts"
+        };
+        write!(
+            f,
+            "{} {noun}, columns {}",
+            self.contacts,
+            self.columns.join(", ")
+        )?;
+        if !self.valid {
+            let count = self.problem_count;
+            let problems = if count == 1 { "problem" } else { "problems" };
+            write!(f, "; not valid, {count} {problems}")?;
+        } else if self.skipped_rows > 0 {
+            let rows = if self.skipped_rows == 1 {
+                "row"
+            } else {
+                "rows"
+            };
+            write!(f, "; {} {rows} skipped", self.skipped_rows)?;
+        }
+        if !self.problems.is_empty() {
+            f.write_str(":")?;
+        }
+        for problem in &self.problems {
+            write!(f, "\n  {problem}")?;
+        }
+        let kept = u64::try_from(self.problems.len()).unwrap_or(u64::MAX);
+        let more = self.problem_count.saturating_sub(kept);
+        if more > 0 {
+            write!(
+                f,
+                "\n  and {more} more (raise `CsvOptions::max_problems` to keep more)"
+            )?;
+        }
+        Ok(())
+    }
+}
+
 impl fmt::Display for CsvError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let report = &self.report;
@@ -269,6 +319,36 @@ mod tests {
         assert!(lines[1].starts_with("  row 2: "));
         assert!(lines[2].starts_with("  row 3: "));
         assert!(lines[3].starts_with("  and 3 more"));
+    }
+
+    #[test]
+    fn report_display_summarises() {
+        let valid = super::super::inspect(
+            b"phone_number,name\n+12025550101,Ana\n+12025550102,Bo\n",
+            &crate::csv::CsvOptions::new(),
+        );
+        assert_eq!(valid.to_string(), "2 contacts, columns phone_number, name");
+
+        let skipped = super::super::inspect(
+            b"phone_number,name\n+12025550101,Ana\n,Bo\n",
+            &crate::csv::CsvOptions::new().skip_invalid_rows(true),
+        );
+        let text = skipped.to_string();
+        assert!(
+            text.starts_with("1 contact, columns phone_number, name; 1 row skipped:\n  row 3"),
+            "{text}"
+        );
+
+        let invalid = super::super::inspect(
+            b"phone_number,name\n,Ana\n,Bo\n",
+            &crate::csv::CsvOptions::new().max_problems(1),
+        );
+        let text = invalid.to_string();
+        assert!(text.contains("not valid, 2 problems:\n  row 2"), "{text}");
+        assert!(
+            text.ends_with("and 1 more (raise `CsvOptions::max_problems` to keep more)"),
+            "{text}"
+        );
     }
 
     #[test]

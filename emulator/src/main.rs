@@ -45,6 +45,7 @@ async fn main() -> ExitCode {
         .with_ansi(std::io::stderr().is_terminal())
         .init();
 
+    let stop = StopSignal::listen();
     let emulator = match Emulator::start(config).await {
         Ok(emulator) => emulator,
         Err(error) => {
@@ -58,40 +59,53 @@ async fn main() -> ExitCode {
         emulator.api_key()
     );
 
-    let signal = stop_signal().await;
+    let signal = stop.wait().await;
     println!("{signal}: stopping the emulator");
     emulator.shutdown().await;
     ExitCode::SUCCESS
 }
 
-/// Waits for Ctrl+C or, on Unix, SIGTERM (what `kill` and service managers
-/// send), and returns the signal's name.
-async fn stop_signal() -> &'static str {
+/// A listener for the signals that stop the emulator: Ctrl+C and, on Unix,
+/// SIGTERM (what `kill` and service managers send). It is set up before the
+/// startup line is printed, so a signal sent right after it is not missed.
+struct StopSignal {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut terminate) => tokio::select! {
-                result = tokio::signal::ctrl_c() => ctrl_c_name(result),
-                _ = terminate.recv() => "SIGTERM",
-            },
-            Err(error) => {
-                eprintln!("warning: cannot wait for SIGTERM, only for Ctrl+C: {error}");
-                ctrl_c_name(tokio::signal::ctrl_c().await)
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        ctrl_c_name(tokio::signal::ctrl_c().await)
-    }
+    signals: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
 }
 
-fn ctrl_c_name(result: std::io::Result<()>) -> &'static str {
-    if let Err(error) = result {
-        eprintln!("error: cannot wait for Ctrl+C: {error}");
+impl StopSignal {
+    fn listen() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let signals = signal(SignalKind::interrupt())
+                .and_then(|interrupt| Ok((interrupt, signal(SignalKind::terminate())?)))
+                .map_err(|error| {
+                    eprintln!("warning: cannot listen for SIGINT and SIGTERM: {error}");
+                })
+                .ok();
+            Self { signals }
+        }
+        #[cfg(not(unix))]
+        {
+            Self {}
+        }
     }
-    "Ctrl+C"
+
+    /// Waits for a signal and returns its name.
+    async fn wait(self) -> &'static str {
+        #[cfg(unix)]
+        if let Some((mut interrupt, mut terminate)) = self.signals {
+            return tokio::select! {
+                _ = interrupt.recv() => "Ctrl+C",
+                _ = terminate.recv() => "SIGTERM",
+            };
+        }
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            eprintln!("error: cannot wait for Ctrl+C: {error}");
+        }
+        "Ctrl+C"
+    }
 }
 
 /// Parses the options; `Ok(None)` means help was requested.

@@ -94,6 +94,20 @@ async fn authorization_default_header_rejected() {
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
 
+impl Captured {
+    /// Captures every log line of this thread at every level until the
+    /// guard is dropped.
+    fn every_level() -> (Self, tracing::subscriber::DefaultGuard) {
+        let captured = Self::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(move || writer.clone())
+            .finish();
+        (captured, tracing::subscriber::set_default(subscriber))
+    }
+}
+
 impl std::io::Write for Captured {
     fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
         self.0.lock().unwrap().extend_from_slice(data);
@@ -109,13 +123,7 @@ impl std::io::Write for Captured {
 /// that neither the logs nor any error mention the key.
 #[tokio::test]
 async fn key_absent_from_logs_and_errors() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = Captured::every_level();
 
     let server = TestServer::sequence(vec![
         Reply::json(200, campaign_json(ID, "draft")),
@@ -163,13 +171,7 @@ async fn key_absent_from_logs_and_errors() {
 /// neither the logs nor the stream's error mention the key.
 #[tokio::test]
 async fn key_absent_from_stream_errors_and_logs() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = Captured::every_level();
 
     let server = TestServer::sequence(vec![
         Reply::events(vec![
@@ -210,13 +212,7 @@ async fn key_absent_from_stream_errors_and_logs() {
 /// into errors or logs.
 #[tokio::test]
 async fn echoed_authorization_redacted() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = Captured::every_level();
 
     let echo = format!("GET /api/v1/campaigns\r\nAuthorization: Bearer {API_KEY}\r\n");
     let html = Reply::Full {
@@ -255,13 +251,7 @@ async fn echoed_authorization_redacted() {
 /// JSON calls, `create` and event streams.
 #[tokio::test]
 async fn echoed_bare_key_redacted() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = Captured::every_level();
 
     let page = Reply::Full {
         status: 503,

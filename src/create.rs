@@ -206,14 +206,18 @@ impl Contacts {
             None => false,
         };
         if !fresh {
+            // Dropped first, so that a failed check leaves no stale result.
             *check = None;
             *check = Some(upload.check(&self.options).await?);
         }
         let Some(done) = check else {
             return Err(spent_reader());
         };
-        if let Err(error) = done.report.clone().into_result() {
-            return Err(error.into());
+        // Only an invalid report is copied, into the error.
+        if !done.report.is_valid() {
+            if let Err(error) = done.report.clone().into_result() {
+                return Err(error.into());
+            }
         }
         Ok(&done.report)
     }

@@ -36,7 +36,8 @@ pub(crate) fn campaign_id(id: &str) -> Result<CampaignId> {
     )))
 }
 
-/// The spec's `CampaignId`: `^[A-Za-z0-9][A-Za-z0-9_-]*$`, 1 to 64 long.
+/// Returns whether `id` matches the spec's `CampaignId`:
+/// `^[A-Za-z0-9][A-Za-z0-9_-]*$`, 1 to 64 bytes long.
 fn is_campaign_id(id: &str) -> bool {
     let bytes = id.as_bytes();
     match bytes.split_first() {
@@ -101,9 +102,9 @@ mod tests {
 
     #[test]
     fn checks_agree_with_generated_type() {
-        // The generated type checks the spec's pattern and length; the
-        // handwritten check must accept exactly the same ids, because a
-        // valid id is wrapped without the generated check.
+        // The generated type checks the spec's pattern and length. A valid
+        // id is wrapped without that check, so the handwritten check must
+        // accept exactly the same ids.
         let alphabet: Vec<char> = "aZ09_-./%?# \u{0}\u{e9}\u{1F600}".chars().collect();
         let mut cases: Vec<String> = vec![
             String::new(),

@@ -207,10 +207,10 @@ impl Transport {
         let call = &call;
         let timeout = settings.request_timeout;
         retry::run(&settings.retry, operation, deadline, |_| {
-            // One box holds the whole attempt, because the generated future,
-            // the task-local scope and the error mapping take kilobytes, and
-            // every move of the caller's future (into a spawned task, say)
-            // would copy them. The generated future is made inside the box.
+            // The whole attempt goes in one box: the generated future, the
+            // task-local scope and the error mapping take kilobytes, which
+            // every move of the caller's future would otherwise copy. The
+            // generated future is made inside the box, not moved into it.
             Box::pin(async move {
                 let (result, meta) = LAST_RESPONSE
                     .scope(RefCell::new(ResponseMeta::default()), async move {

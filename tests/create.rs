@@ -515,7 +515,8 @@ async fn file_rewritten_after_check_sends_nothing() {
     assert_eq!(server.requests().len(), 0);
 }
 
-/// The bytes that the server of [`file_changed_while_sent_never_completes`] received.
+/// The body lengths that the server of
+/// [`file_changed_while_sent_never_completes`] saw: declared and received.
 struct Received {
     declared: usize,
     body: usize,

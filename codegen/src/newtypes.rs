@@ -2,9 +2,10 @@
 //!
 //! progenitor turns a string schema with a `pattern` or a length limit into
 //! a newtype whose `FromStr` checks the value with a regular expression. The
-//! handwritten layer checks ids itself, with messages that say what is
-//! wrong, before a request is built; running the generated regular
-//! expression again on every call costs more than the rest of the check.
+//! handwritten layer checks ids itself before a request is built, with
+//! messages that name the invalid character or length. Running the
+//! generated regular expression again on every call would cost more than
+//! the rest of the check.
 //! So every such newtype gets a crate-private `from_checked`, which the
 //! handwritten layer calls only after its own check. Tests in the crate
 //! compare that check with the generated `FromStr`, so the two cannot drift
@@ -51,7 +52,7 @@ pub(crate) fn add_checked_constructors(
     Ok(())
 }
 
-/// Whether the fields are one unnamed `String`.
+/// Returns whether the fields are one unnamed `String`.
 fn wraps_string(fields: &syn::Fields) -> bool {
     let syn::Fields::Unnamed(fields) = fields else {
         return false;

@@ -231,7 +231,8 @@ async fn retry_waits_as_pending() {
     assert_eq!(stopped["progress"]["cancelled"].as_u64(), Some(waiting));
 }
 
-async fn outcomes(seed: u64) -> Vec<(String, u64, String)> {
+/// Returns the campaign id and the outcome of every contact.
+async fn outcomes(seed: u64) -> (String, Vec<(String, u64, String)>) {
     let hub = start(fast_config().seed(seed)).await;
     let (id, _) = run_to_completion(
         &hub,
@@ -243,7 +244,8 @@ async fn outcomes(seed: u64) -> Vec<(String, u64, String)> {
         ],
     )
     .await;
-    hub.all_contacts(&id)
+    let contacts = hub
+        .all_contacts(&id)
         .await
         .iter()
         .map(|contact| {
@@ -256,18 +258,21 @@ async fn outcomes(seed: u64) -> Vec<(String, u64, String)> {
                     .to_owned(),
             )
         })
-        .collect()
+        .collect();
+    (id, contacts)
 }
 
 #[tokio::test]
 async fn same_seed_same_outcomes() {
-    let first = outcomes(7).await;
-    let second = outcomes(7).await;
+    let (first_id, first) = outcomes(7).await;
+    let (second_id, second) = outcomes(7).await;
     assert_eq!(first.len(), 120);
     assert_eq!(first, second);
+    assert_eq!(first_id, second_id);
 
-    let other = outcomes(8).await;
+    let (other_id, other) = outcomes(8).await;
     assert_ne!(first, other);
+    assert_ne!(first_id, other_id);
 }
 
 #[tokio::test]

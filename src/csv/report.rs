@@ -172,8 +172,8 @@ impl fmt::Display for CsvReport {
         for problem in &self.problems {
             write!(f, "\n  {problem}")?;
         }
-        let kept = u64::try_from(self.problems.len()).unwrap_or(u64::MAX);
-        let more = self.problem_count.saturating_sub(kept);
+        let listed = u64::try_from(self.problems.len()).unwrap_or(u64::MAX);
+        let more = self.problem_count.saturating_sub(listed);
         if more > 0 {
             write!(
                 f,
